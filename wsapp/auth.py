@@ -56,7 +56,7 @@ def verify_token(token: str, *, secret: str, now: float | None = None) -> dict[s
     try:
         if now is None:
             return jwt.decode(token, secret, algorithms=[ALGORITHM], options=options)
-        # PyJWT reads the clock itself; a fixed ``now`` is applied as a leeway shift instead.
+        # PyJWT reads the wall clock itself; with a fixed ``now`` the time claims are checked here.
         claims = jwt.decode(
             token,
             secret,

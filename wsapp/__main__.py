@@ -1,0 +1,5 @@
+import sys
+
+from wsapp.cli import main
+
+sys.exit(main())

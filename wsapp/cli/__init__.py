@@ -1,0 +1,53 @@
+"""``wsapp`` command line. Each subcommand lives in ``wsapp/cli/<name>.py`` and is imported only when run,
+so ``wsapp token`` does not pay for the emulator's imports.
+
+A subcommand module defines ``add_arguments(parser)`` and ``run(args) -> int``. Exit status 2 means bad
+input or configuration, reported as one clear line on stderr (never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = {
+    "token": "mint a signed token for local use",
+    "invoke": "run a template function on an event file, in this process",
+    "local": "run template.yaml on a local API Gateway WebSocket emulator",
+    "connect": "interactive WebSocket client for local and deployed APIs",
+    "deploy": "deploy template.yaml to AWS with CloudFormation",
+    "destroy": "delete a deployed stack",
+    "outputs": "print a deployed stack's outputs",
+}
+
+
+class UsageError(Exception):
+    """Bad input or configuration: reported as one line, exit status 2."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    top = argparse.ArgumentParser(prog="wsapp", description=__doc__.splitlines()[0])
+    subparsers = top.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        subparsers.add_parser(name, help=help_text, add_help=False)
+    if not argv or argv[0] not in COMMANDS:
+        top.parse_args(argv or ["--help"])
+        return 2
+    name = argv[0]
+    module = importlib.import_module(f"wsapp.cli.{name}")
+    parser = argparse.ArgumentParser(prog=f"wsapp {name}", description=COMMANDS[name])
+    module.add_arguments(parser)
+    args = parser.parse_args(argv[1:])
+    try:
+        return int(module.run(args) or 0)
+    except UsageError as exc:
+        print(f"wsapp {name}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
