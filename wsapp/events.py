@@ -13,6 +13,9 @@ from typing import Any
 
 from wsapp.errors import BadMessage
 
+# The reason goes back to the client, so it names JSON's types, not Python's (``list``, ``NoneType``).
+_JSON_TYPE_NAMES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+
 
 class _View(Mapping[str, Any]):
     def __init__(self, data: Mapping[str, Any]) -> None:
@@ -130,8 +133,11 @@ class WebSocketEvent(_View):
             value = json.loads(text)
         except ValueError:
             raise BadMessage("the body is not valid JSON") from None
+        except RecursionError:  # valid JSON, but nested deeper than the parser can go
+            raise BadMessage("the body is JSON nested too deeply to read") from None
         if not isinstance(value, dict):
-            raise BadMessage(f"the body is JSON {type(value).__name__}, not an object")
+            kind = _JSON_TYPE_NAMES.get(type(value), "null")
+            raise BadMessage(f"the body is JSON {kind}, not an object")
         return value
 
 
