@@ -1,0 +1,48 @@
+"""``wsapp deploy``: package, plan and apply template.yaml (``--dry-run`` stops after the plan)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from wsapp.cli import UsageError
+from wsapp.cli._aws import add_aws_arguments, connect, print_outputs, region_of, say
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_aws_arguments(parser)
+    parser.add_argument(
+        "--parameter", action="append", default=[], metavar="KEY=VALUE", help="a template parameter"
+    )
+    parser.add_argument("--bucket", help="S3 bucket for the code (default: wsapp-artifacts-ACCOUNT-REGION)")
+    parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="default: template.yaml")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan; make no AWS call")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds to wait for the stack")
+
+
+def run(args: argparse.Namespace) -> int:
+    from wsapp.deploy.apply import DeployFailed, deploy
+    from wsapp.deploy.package import PackagingError, build_zip
+    from wsapp.deploy.plan import PlanError, make_plan, parse_parameters
+
+    try:
+        params = parse_parameters(args.parameter)
+        artifact = build_zip()
+        region = region_of(args)
+        plan = make_plan(args.template, args.stack_name, params, artifact, region=region, bucket=args.bucket)
+    except (PlanError, PackagingError) as exc:
+        raise UsageError(str(exc)) from None
+    say(plan.describe())
+    if args.dry_run:
+        say("dry run: nothing sent to AWS")
+        return 0
+    aws = connect(args)
+    aws.timeout_seconds = args.timeout
+    try:
+        outputs = deploy(aws, plan, say)
+    except DeployFailed as exc:
+        print(f"wsapp deploy: {exc}", file=sys.stderr)
+        return 1
+    print_outputs(outputs)
+    return 0
