@@ -38,14 +38,26 @@ def aws_sandbox(monkeypatch):
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
 
 
+class _CurrentStdout:
+    """Writes to whatever ``sys.stdout`` is at the time, so capsys sees it."""
+
+    def write(self, text):
+        return sys.stdout.write(text)
+
+    def flush(self):
+        sys.stdout.flush()
+
+
 @pytest.fixture
 def log_output(capsys):
-    """Call it to get the JSON log lines written so far (the logger's stream is bound at import)."""
+    """Call it to get the JSON log lines written since the last call.
+
+    The logger's handler binds ``sys.stdout`` when wsapp.logs is imported, before capsys replaces it.
+    """
     handler = logger.registered_handler
-    previous = handler.setStream(sys.stdout)
-    capsys.readouterr()
+    previous, handler.stream = handler.stream, _CurrentStdout()
     yield lambda: capsys.readouterr().out
-    handler.setStream(previous)
+    handler.stream = previous
 
 
 class ManagementStub:

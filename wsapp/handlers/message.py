@@ -18,16 +18,17 @@ from wsapp.services import Services
 
 EXTRA_ACTIONS_ENV = "WSAPP_ACTIONS"  # comma-separated modules whose @action functions to register
 RECEIVED_ECHO_LIMIT = 1024  # the default reply quotes at most this much of what arrived
+ACTION_ECHO_LIMIT = 64  # ... and of an unknown action's name (a post may carry at most 128 KB)
 OK = {"statusCode": 200}
 
 for _module in filter(None, (m.strip() for m in os.environ.get(EXTRA_ACTIONS_ENV, "").split(","))):
     importlib.import_module(_module)
 
 
-def _quote(body: str | None) -> str | None:
-    if body is None or len(body) <= RECEIVED_ECHO_LIMIT:
+def _quote(body: str | None, limit: int = RECEIVED_ECHO_LIMIT) -> str | None:
+    if body is None or len(body) <= limit:
         return body
-    return body[:RECEIVED_ECHO_LIMIT] + "…"
+    return body[:limit] + "…"
 
 
 def _failed(event: WebSocketEvent, services: Services | None) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def handler(event: WebSocketEvent, services: Services) -> dict[str, Any]:
             raise BadMessage("the message has no string 'action' field")
         registered = registry.find(name)
         if registered is None:
-            raise BadMessage(f"unknown action {name!r}")
+            raise BadMessage(f"unknown action {_quote(name, ACTION_ECHO_LIMIT)!r}")
         reply = registered.func(ActionRequest(event, payload, services.connections, services.store))
     except BadMessage as exc:
         logger.info("default action", extra={"reason": exc.reason})
