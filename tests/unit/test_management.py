@@ -4,8 +4,8 @@ import pytest
 from botocore.exceptions import ParamValidationError
 
 from wsapp import management as mgmt
-from wsapp.events import WebSocketEvent
 from wsapp import store as store_module
+from wsapp.events import WebSocketEvent
 from wsapp.management import ConnectionsClient, Delivery, client_for, endpoint_for
 from wsapp.services import services_for
 from wsapp.store import ConnectionRecord, DynamoConnectionStore
