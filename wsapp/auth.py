@@ -53,23 +53,29 @@ def issue_token(
 def verify_token(token: str, *, secret: str, now: float | None = None) -> dict[str, Any]:
     """The token's claims; :class:`InvalidToken` for a forged, expired, premature or malformed one."""
     options: dict[str, Any] = {"require": ["exp", "sub"]}
+    if now is not None:
+        # PyJWT reads the wall clock itself (``iat`` included); with a fixed ``now`` the time claims are
+        # checked below instead, as PyJWT checks them.
+        options.update(verify_exp=False, verify_nbf=False, verify_iat=False)
     try:
-        if now is None:
-            return jwt.decode(token, secret, algorithms=[ALGORITHM], options=options)
-        # PyJWT reads the wall clock itself; with a fixed ``now`` the time claims are checked here.
-        claims = jwt.decode(
-            token,
-            secret,
-            algorithms=[ALGORITHM],
-            options={**options, "verify_exp": False, "verify_nbf": False},
-        )
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options=options)
     except jwt.PyJWTError as exc:
         raise InvalidToken(type(exc).__name__) from None
-    if claims["exp"] <= now:
-        raise InvalidToken("ExpiredSignatureError")
-    if "nbf" in claims and claims["nbf"] > now:
-        raise InvalidToken("ImmatureSignatureError")
+    if now is not None:
+        if "iat" in claims and _time_claim(claims, "iat", "InvalidIssuedAtError") > now:
+            raise InvalidToken("ImmatureSignatureError")
+        if "nbf" in claims and _time_claim(claims, "nbf", "DecodeError") > now:
+            raise InvalidToken("ImmatureSignatureError")
+        if _time_claim(claims, "exp", "DecodeError") <= now:
+            raise InvalidToken("ExpiredSignatureError")
     return claims
+
+
+def _time_claim(claims: Mapping[str, Any], name: str, malformed: str) -> int:
+    try:
+        return int(claims[name])
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidToken(malformed) from None
 
 
 def split_offer(header: str | None, protocols: Iterable[str]) -> tuple[list[str], str | None]:
