@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wsapp.deploy.apply import DeployFailed, deploy
+    from wsapp.deploy.apply import FAILURES, deploy
     from wsapp.deploy.package import PackagingError, build_zip
     from wsapp.deploy.plan import PlanError, make_plan, parse_parameters
 
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     aws.timeout_seconds = args.timeout
     try:
         outputs = deploy(aws, plan, say)
-    except DeployFailed as exc:
+    except FAILURES as exc:
         print(f"wsapp deploy: {exc}", file=sys.stderr)
         return 1
     print_outputs(outputs)

@@ -14,13 +14,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wsapp.deploy.apply import DeployFailed, destroy
+    from wsapp.deploy.apply import FAILURES, destroy
 
     aws = connect(args)
     aws.timeout_seconds = args.timeout
     try:
         destroy(aws, args.stack_name, say)
-    except DeployFailed as exc:
+    except FAILURES as exc:
         print(f"wsapp destroy: {exc}", file=sys.stderr)
         return 1
     return 0

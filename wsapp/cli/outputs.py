@@ -13,11 +13,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from wsapp.deploy.apply import DeployFailed, outputs
+    from wsapp.deploy.apply import FAILURES, outputs
 
     try:
         print_outputs(outputs(connect(args), args.stack_name))
-    except DeployFailed as exc:
+    except FAILURES as exc:
         print(f"wsapp outputs: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from wsapp.deploy.plan import MASK, DeployPlan
 
@@ -24,6 +24,10 @@ _CONFIG = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard"
 
 class DeployFailed(Exception):
     """The stack did not reach the state asked for; the message says why."""
+
+
+# What the CLI reports as one line, exit status 1: our own verdicts and the SDK's errors.
+FAILURES = (DeployFailed, ClientError, BotoCoreError)
 
 
 class NoCredentials(Exception):
