@@ -14,7 +14,13 @@ def api_stage_resource(method_arn: str) -> str:
     """
     prefix, _, path = method_arn.partition(":execute-api:")
     parts = path.split("/")
-    if not prefix.startswith("arn:") or len(parts) < 3 or path.count(":") != 2:
+    region_account_api = parts[0].split(":")
+    if (
+        not prefix.startswith("arn:")
+        or len(parts) < 3
+        or len(region_account_api) != 3
+        or not all([*region_account_api, parts[1]])  # an empty region, account, API id or stage
+    ):
         raise ValueError(f"not an execute-api method ARN: {method_arn!r}")
     return f"{prefix}:execute-api:{parts[0]}/{parts[1]}/*"
 
