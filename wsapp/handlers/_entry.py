@@ -25,7 +25,8 @@ def entry_point(fallback: Fallback) -> Callable[[Handle], Callable[..., dict[str
         def handler(event: dict[str, Any], context: Any = None, services: Services | None = None) -> dict:
             view = WebSocketEvent(event)
             ctx = event.get("requestContext", {})
-            logger.append_keys(
+            # Thread-safe keys: a local gateway may run several invocations of one function at once.
+            logger.thread_safe_append_keys(
                 request_id=ctx.get("requestId"),
                 connection_id=ctx.get("connectionId"),
                 route_key=ctx.get("routeKey"),
@@ -38,7 +39,7 @@ def entry_point(fallback: Fallback) -> Callable[[Handle], Callable[..., dict[str
                 logger.exception("handler failed")
                 return fallback(view, services)
             finally:
-                logger.remove_keys(["request_id", "connection_id", "route_key"])
+                logger.thread_safe_remove_keys(["request_id", "connection_id", "route_key"])
 
         return handler
 

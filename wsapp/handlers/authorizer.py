@@ -18,7 +18,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     misconfigured authorizer. The token itself is never logged.
     """
     request = AuthorizerRequestEvent(event)
-    logger.append_keys(request_id=request.request_id, connection_id=request.connection_id)
+    logger.thread_safe_append_keys(request_id=request.request_id, connection_id=request.connection_id)
     try:
         _, token = split_offer(request.header("Sec-WebSocket-Protocol"), app_protocols())
         if token is None:
@@ -33,4 +33,4 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         logger.info("token accepted", extra={"principal": subject})
         return policy.allow(subject, request.method_arn, {"sub": subject})
     finally:
-        logger.remove_keys(["request_id", "connection_id"])
+        logger.thread_safe_remove_keys(["request_id", "connection_id"])

@@ -1,0 +1,40 @@
+"""Every knob of the emulator, with API Gateway's documented values as defaults (reference §7).
+
+Values marked UNCONFIRMED in the reference are knobs precisely because AWS does not document them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    frame_bytes: int = 32 * 1024  # inbound frame > 32 KB → close 1009 [DOC quotas]
+    message_bytes: int = 128 * 1024  # inbound message (all fragments) > 128 KB → close 1009 [DOC quotas]
+    post_bytes: int = 131_072  # @connections POST Data > 128 KB → 413 PayloadTooLargeException [MODEL]
+    idle_timeout: float = 600.0  # 10 minutes without data frames in either direction [DOC quotas]
+    max_duration: float = 7200.0  # 2 hours, absolute [DOC quotas]
+    # UNCONFIRMED: the close code and reason API Gateway uses for idle and duration closes.
+    idle_close: tuple[int, str] = (1001, "Going away")
+    duration_close: tuple[int, str] = (1001, "Going away")
+    connect_rate: float = 500.0  # new connections per second, account default [DOC quotas]; 0 = unlimited
+    url_length: int = 4096  # WebSocket API URL length [DOC quotas]; over it → 414 (status UNCONFIRMED)
+    authorizer_result_bytes: int = 8 * 1024  # [DOC quotas]; over it → 500 (UNCONFIRMED)
+    authorizer_timeout: float = 29.0  # UNCONFIRMED for WebSocket; HTTP APIs document 10 s
+    integration_timeout: float | None = None  # None: the template's TimeoutInMillis (default 29 s)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    # UNCONFIRMED for WebSocket: REST stringifies authorizer context values in proxy events.
+    stringify_authorizer_context: bool = True
+    # RFC 6455 requires a Pong; ping/pong never counts as activity for the idle timer (reference §7.3).
+    pong_on_ping: bool = True
+    # UNCONFIRMED: whether API Gateway invokes one connection's messages concurrently (default) or in order.
+    serialize_per_connection: bool = False
+    # @connections needs a SigV4-signed request, as on AWS; ``credentials`` pins the access key id.
+    require_sigv4: bool = True
+    access_key_id: str | None = None
+    # Outbound POST data that is not UTF-8 goes as a binary frame (UNCONFIRMED; AWS never documents it).
+    binary_for_non_utf8: bool = True

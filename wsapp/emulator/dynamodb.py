@@ -1,0 +1,70 @@
+"""The template's DynamoDB tables, served locally by moto's server on a free loopback port.
+
+Handlers reach it through ``AWS_ENDPOINT_URL_DYNAMODB`` (the SDK's own per-service endpoint
+variable), so their DynamoDB code runs unchanged with no AWS account.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+
+from wsapp.emulator.errors import EmulatorError
+from wsapp.emulator.model import TableSpec
+
+_CREATE_KEYS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "StreamSpecification",
+    "TableClass",
+)
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+class EmbeddedDynamoDB:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.endpoint = ""
+        self._server: Any = None
+
+    def start(self) -> str:
+        from moto.server import ThreadedMotoServer  # heavy; only when a template has tables
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
+        self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        return self.endpoint
+
+    def create_tables(self, tables: Sequence[TableSpec], region: str) -> None:
+        # A session of its own: boto3's default session belongs to the functions (see gateway.py).
+        session = boto3.session.Session(region_name=region, **LOCAL_CREDENTIALS)
+        client = session.client("dynamodb", endpoint_url=self.endpoint)
+        existing = set(client.list_tables()["TableNames"])
+        for table in tables:
+            props = table.properties
+            if table.name in existing:  # moto's state is per process; another gateway made it already
+                continue
+            args = {k: props[k] for k in _CREATE_KEYS if k in props}
+            if "BillingMode" not in args and "ProvisionedThroughput" not in args:
+                args["BillingMode"] = "PAY_PER_REQUEST"
+            try:
+                client.create_table(TableName=table.name, **args)
+                ttl = props.get("TimeToLiveSpecification")
+                if ttl and ttl.get("Enabled"):
+                    client.update_time_to_live(TableName=table.name, TimeToLiveSpecification=ttl)
+            except client.exceptions.ClientError as exc:
+                raise EmulatorError(f"{table.logical_id}: cannot create the local table: {exc}") from None
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None

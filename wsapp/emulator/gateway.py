@@ -1,0 +1,294 @@
+"""``LocalGateway``: run template.yaml's WebSocket API on this machine.
+
+Usable the same way from a script, a pytest fixture or a notebook cell (whose kernel already runs an
+event loop): the gateway always runs its own event loop in a background thread, so both
+``with LocalGateway(...) as gw:`` and ``async with LocalGateway(...) as gw:`` work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+import boto3
+from aiohttp import web
+
+from wsapp.emulator import environ, output
+from wsapp.emulator.config import Behaviour, Limits
+from wsapp.emulator.dynamodb import EmbeddedDynamoDB
+from wsapp.emulator.errors import EmulatorError
+from wsapp.emulator.ids import Clock, Ids, wall_clock
+from wsapp.emulator.model import Account, WebSocketApp
+from wsapp.emulator.reload import CodeWatcher
+from wsapp.emulator.runtime import FunctionRuntime
+from wsapp.emulator.server import Gateway
+from wsapp.emulator.template import load_app
+
+# Lambda always runs with its role's credentials; locally, dummy ones stand in when none exist.
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_SESSION_TOKEN": "local",
+}
+DEFAULT_DEV_SECRET = "wsapp-local-development-secret-not-for-aws"  # == wsapp.auth.LOCAL_DEV_SECRET
+
+
+class LocalGateway:
+    """An API Gateway WebSocket API stage, served on ``ws://{host}:{port}/{stage}``.
+
+    Parameters
+    ----------
+    template : path of the SAM/CloudFormation template.
+    parameters : template parameter overrides. NoEcho parameters without a value get ``dev_secret``.
+    host, port : where to listen; port 0 picks a free one. Binds loopback unless told otherwise.
+    seed, clock : make ids and times repeatable (``seed=1``, ``clock=SteppingClock()``).
+    logs : a stream for function and gateway logs, or None to keep them only in ``gateway.logs``.
+    debug : no timeouts and one execution environment per function (for ``breakpoint()``).
+    """
+
+    def __init__(
+        self,
+        template: str | Path = "template.yaml",
+        *,
+        parameters: Mapping[str, str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        limits: Limits | None = None,
+        behaviour: Behaviour | None = None,
+        account: Account | None = None,
+        seed: int | None = None,
+        clock: Clock | None = None,
+        concurrency: int = 10,
+        debug: bool = False,
+        logs: IO[str] | None = None,
+        dynamodb: bool = True,
+        dev_secret: str | None = DEFAULT_DEV_SECRET,
+        domain_name: str | None = None,
+        credentials: tuple[str, str] | None = None,
+        api: str | None = None,
+    ) -> None:
+        self.template = Path(template)
+        self.parameters = dict(parameters or {})
+        self.host, self.port = host, port
+        self.limits, self.behaviour = limits or Limits(), behaviour or Behaviour()
+        self.account = account or Account()
+        self.ids = Ids(seed)
+        self.clock = clock or wall_clock
+        self.concurrency = 1 if debug else concurrency
+        self.debug = debug
+        self.sink = output.LogSink(logs)
+        self.use_dynamodb = dynamodb
+        self.dev_secret = dev_secret
+        self.domain_name = domain_name
+        self.credentials = credentials
+        self.api = api
+        self.model: WebSocketApp | None = None
+        self.gateway: Gateway | None = None
+        self.runtimes: dict[str, FunctionRuntime] = {}
+        self._dynamodb: EmbeddedDynamoDB | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self._installed = False
+
+    # -- addresses ----------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """The WebSocket URL, ``ws://host:port/{stage}``."""
+        return f"ws://{self._netloc}/{self._model.stage}"
+
+    @property
+    def management_endpoint(self) -> str:
+        """The ``@connections`` endpoint to give boto3 as ``endpoint_url``: ``http://host:port/{stage}``."""
+        return f"http://{self._netloc}/{self._model.stage}"
+
+    @property
+    def _netloc(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def _model(self) -> WebSocketApp:
+        if self.model is None:
+            raise EmulatorError("the gateway is not running")
+        return self.model
+
+    @property
+    def logs(self) -> list[str]:
+        """Function and gateway log lines so far (the most recent few thousand)."""
+        return list(self.sink.lines)
+
+    @property
+    def connection_ids(self) -> list[str]:
+        return [c.connection_id for c in self.gateway.connections] if self.gateway else []
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def start(self) -> LocalGateway:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        self.model = load_app(
+            self.template,
+            self.parameters,
+            account=self.account,
+            api=self.api,
+            ids=self.ids.api_id,
+            dev_secret=self.dev_secret,
+        )
+        sock = self._bind()
+        self.port = sock.getsockname()[1]
+        wiring = {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.management_endpoint}
+        if self.use_dynamodb and self.model.tables:
+            self._dynamodb = EmbeddedDynamoDB(self.host if self.host != "0.0.0.0" else "127.0.0.1")
+            wiring["AWS_ENDPOINT_URL_DYNAMODB"] = self._dynamodb.start()
+            self._dynamodb.create_tables(self.model.tables, self.account.region)
+        if not os.environ.get("AWS_ACCESS_KEY_ID"):
+            wiring |= DUMMY_CREDENTIALS
+        environ.install()
+        output.install()
+        self._installed = True
+        # boto3's default session reads the environment through the object it saw when created; a
+        # session made before the overlay existed would hide each function's region and endpoints.
+        boto3.DEFAULT_SESSION = None
+        watcher = CodeWatcher({f.code_root for f in self.model.functions.values()})
+        watcher.purge()  # a fresh cold start for every function
+        for logical, spec in self.model.functions.items():
+            runtime = FunctionRuntime(
+                spec,
+                account=self.account,
+                sink=self.sink,
+                extra_env=wiring,
+                concurrency=self.concurrency,
+                request_ids=self.ids.uuid,
+                watcher=watcher,
+                enforce_timeout=not self.debug,
+            )
+            self.runtimes[logical] = runtime
+        for runtime in self.runtimes.values():
+            self._preload(runtime)
+        self.gateway = Gateway(
+            self.model,
+            self.runtimes,
+            limits=self.limits,
+            behaviour=self.behaviour,
+            ids=self.ids,
+            clock=self.clock,
+            sink=self.sink,
+            domain_name=self.domain_name,
+            credentials=self.credentials,
+        )
+        self.gateway.port = self.port
+        self._serve_in_thread(sock)
+
+    def _bind(self) -> socket.socket:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as exc:
+            sock.close()
+            raise EmulatorError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
+        sock.listen(1024)
+        sock.setblocking(False)
+        return sock
+
+    def _preload(self, runtime: FunctionRuntime) -> None:
+        """Import each handler now (its init phase), so a bad Handler string fails at start."""
+        environ.set_thread_environment(dict(runtime.environment))
+        try:
+            runtime.handler()
+        finally:
+            environ.set_thread_environment(None)
+
+    def _serve_in_thread(self, sock: socket.socket) -> None:
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self._open(sock))
+            except BaseException as exc:  # reported to the starting thread
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._close())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="wsapp-gateway", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+
+    async def _open(self, sock: socket.socket) -> None:
+        assert self.gateway is not None
+        self._runner = web.AppRunner(self.gateway.web_app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.SockSite(self._runner, sock, shutdown_timeout=1.0).start()
+
+    async def _close(self) -> None:
+        if self.gateway is not None:
+            await self.gateway.shutdown()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=15)
+        self._loop = self._thread = None
+        for runtime in self.runtimes.values():
+            runtime.close()
+        self.runtimes.clear()
+        if self._dynamodb is not None:
+            self._dynamodb.stop()
+            self._dynamodb = None
+        if self._installed:
+            output.uninstall()
+            environ.uninstall()
+            self._installed = False
+
+    def run_coroutine(self, coro: Any, timeout: float = 30) -> Any:
+        """Run ``coro`` on the gateway's loop from any thread and return its result."""
+        if self._loop is None:
+            raise EmulatorError("the gateway is not running")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def __enter__(self) -> LocalGateway:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> LocalGateway:
+        await asyncio.get_running_loop().run_in_executor(None, self.start)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.stop)
+
+    def __repr__(self) -> str:
+        state = f"{self.url}" if self.model and self._loop else "stopped"
+        return f"<LocalGateway {self.template.name} {state}>"
+
+
+def print_banner(gateway: LocalGateway, stream: IO[str] = sys.stdout) -> None:
+    """The two lines ``wsapp local`` prints on start: WebSocket URL, then Management endpoint."""
+    stream.write(f"WebSocket URL: {gateway.url}\nManagement endpoint: {gateway.management_endpoint}\n")
+    stream.flush()

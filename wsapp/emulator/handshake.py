@@ -1,0 +1,134 @@
+"""The opening handshake: identity sources, the REQUEST authorizer, then ``$connect`` (reference §0, §2, §4).
+
+Pure decision logic over invocations; the server turns a :class:`Verdict` into an HTTP response or a 101.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from wsapp.emulator import proxy
+from wsapp.emulator.config import Behaviour, Limits
+from wsapp.emulator.model import AuthorizerSpec
+from wsapp.emulator.policy_check import is_allowed
+from wsapp.emulator.runtime import FunctionRuntime, Invocation
+
+REASONS = {
+    401: "Unauthorized",
+    403: "Forbidden",
+    429: "Too Many Requests",
+    500: "Internal server error",
+    502: "Internal server error",
+    504: "Endpoint request timed out",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: int  # 101 accept, else the HTTP status of the rejected handshake
+    why: str = ""  # for the gateway's log, never sent to the client
+    protocol: str | None = None
+    authorizer: Mapping[str, Any] | None = None  # principalId + context, replayed on later events
+
+
+def identity_present(
+    sources: tuple[str, ...],
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    stage_variables: Mapping[str, str],
+) -> bool:
+    """Every configured identity source present and non-empty (else 401, authorizer not invoked) [DOC]."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    for source in sources:
+        if source.startswith("route.request.header."):
+            value = lowered.get(source.removeprefix("route.request.header.").lower())
+        elif source.startswith("route.request.querystring."):
+            value = query.get(source.removeprefix("route.request.querystring."))
+        elif source.startswith("stageVariables."):
+            value = stage_variables.get(source.removeprefix("stageVariables."))
+        else:
+            continue  # context variables are always populated by API Gateway itself
+        if not value or not value.strip():
+            return False
+    return True
+
+
+def _context_value(value: Any, stringify: bool) -> Any:
+    if not stringify:
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def policy_verdict(value: Any, method_arn: str, limits: Limits, behaviour: Behaviour) -> Verdict:
+    """Judge the authorizer's output: not a policy → 500, Deny / no matching Allow → 403."""
+    if not isinstance(value, dict) or "policyDocument" not in value:
+        return Verdict(500, "authorizer returned something that is not a policy")
+    if len(json.dumps(value)) > limits.authorizer_result_bytes:
+        return Verdict(500, f"authorizer result exceeds {limits.authorizer_result_bytes} bytes")
+    principal = value.get("principalId")
+    if not isinstance(principal, str) or not principal:
+        return Verdict(500, "authorizer result has no principalId")
+    context = value.get("context") or {}
+    if not isinstance(context, dict) or not all(
+        isinstance(v, (str, int, float, bool)) for v in context.values()
+    ):
+        return Verdict(500, "authorizer context values must be strings, numbers or booleans")
+    try:
+        allowed = is_allowed(value["policyDocument"], method_arn)
+    except ValueError as exc:
+        return Verdict(500, f"invalid policy: {exc}")
+    if not allowed:
+        return Verdict(403, "policy does not allow " + method_arn)
+    replay = {k: _context_value(v, behaviour.stringify_authorizer_context) for k, v in context.items()}
+    return Verdict(101, authorizer={**replay, "principalId": principal})
+
+
+async def authorize(
+    spec: AuthorizerSpec,
+    runtime: FunctionRuntime,
+    event: dict[str, Any],
+    limits: Limits,
+    behaviour: Behaviour,
+) -> tuple[Verdict, int]:
+    """Invoke the authorizer; the verdict and its latency in ms (for ``integrationLatency``)."""
+    started = time.monotonic()
+    try:
+        result: Invocation = await asyncio.wait_for(runtime.invoke(event), limits.authorizer_timeout)
+    except TimeoutError:
+        return Verdict(500, "authorizer timed out"), int((time.monotonic() - started) * 1000)
+    latency = int((time.monotonic() - started) * 1000)
+    if not result.ok:
+        # Only the exact error message "Unauthorized" means 401 [DOC lambda-auth]; anything else is 500.
+        if result.error_message == "Unauthorized":
+            return Verdict(401, "authorizer answered Unauthorized"), latency
+        return Verdict(500, f"authorizer failed: {result.error_type}"), latency
+    return policy_verdict(result.value, event["methodArn"], limits, behaviour), latency
+
+
+async def connect(runtime: FunctionRuntime, event: dict[str, Any], timeout: float) -> Verdict:
+    """Invoke ``$connect``: 2xx accepts; another status rejects with it; failure → 502; timeout → 504."""
+    try:
+        result = await asyncio.wait_for(runtime.invoke(event), timeout)
+    except TimeoutError:
+        return Verdict(504, "$connect integration timed out")  # UNCONFIRMED status
+    if not result.ok:
+        return Verdict(502, f"$connect failed: {result.error_type}")
+    issue = proxy.problem(result.value)
+    status = result.value.get("statusCode") if issue is None else None
+    if issue is None and not isinstance(status, int):
+        issue = "no statusCode"
+    if issue is None and not 200 <= status <= 599:
+        issue = f"statusCode {status} is not an HTTP status"
+    if issue is not None:
+        return Verdict(502, f"Malformed Lambda proxy response: {issue}")  # UNCONFIRMED status
+    if not 200 <= status < 300:
+        return Verdict(status, f"$connect returned {status}")
+    # Only Sec-WebSocket-Protocol is carried into the 101; other headers and the body are dropped.
+    return Verdict(101, protocol=proxy.header(result.value, "Sec-WebSocket-Protocol"))

@@ -1,0 +1,70 @@
+"""The model the emulator runs, read from template.yaml: one WebSocket API stage and what it calls."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Account:
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    stack_name: str = "wsapp-local"
+    partition: str = "aws"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    name: str
+    handler: str
+    code_root: Path
+    runtime: str
+    timeout: float  # seconds
+    memory: int  # MB
+    arn: str
+    environment: Mapping[str, str] = field(repr=False)  # may hold secrets
+
+
+@dataclass(frozen=True)
+class AuthorizerSpec:
+    logical_id: str
+    authorizer_id: str
+    name: str
+    function: FunctionSpec
+    identity_sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    key: str
+    function: FunctionSpec | None
+    authorizer: AuthorizerSpec | None
+    two_way: bool
+    integration_timeout: float  # seconds
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    logical_id: str
+    name: str
+    properties: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class WebSocketApp:
+    """What the emulator serves: one WebSocket API and one of its stages."""
+
+    api_logical_id: str
+    api_id: str
+    stage: str
+    selection_expression: str
+    routes: Mapping[str, RouteSpec]
+    functions: Mapping[str, FunctionSpec]
+    tables: tuple[TableSpec, ...]
+    account: Account
+    parameters: Mapping[str, str] = field(repr=False)
+    stage_variables: Mapping[str, str] = field(default_factory=dict)

@@ -1,0 +1,114 @@
+"""Function output, prefixed with function name and request id, as in a Lambda log stream.
+
+While the emulator runs, ``sys.stdout``/``sys.stderr`` route each write made inside an invocation
+to the emulator's :class:`LogSink`; writes from anywhere else pass through untouched.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import sys
+import threading
+from typing import IO, Any
+
+_local = threading.local()
+
+
+class LogSink:
+    """Keeps the last ``keep`` lines (for ``gateway.logs``) and echoes them to ``stream`` if given."""
+
+    def __init__(self, stream: IO[str] | None, keep: int = 5000) -> None:
+        self.stream = stream
+        self.lines: collections.deque[str] = collections.deque(maxlen=keep)
+        self._lock = threading.Lock()
+
+    def emit(self, text: str) -> None:
+        with self._lock:
+            self.lines.extend(text.splitlines())
+            if self.stream is not None:
+                self.stream.write(text)
+                self.stream.flush()
+
+
+class _Invocation:
+    def __init__(self, sink: LogSink, prefix: str) -> None:
+        self.sink, self.prefix, self.partial, self.started = sink, prefix, "", False
+
+
+def begin(sink: LogSink, function: str, request_id: str) -> None:
+    _local.current = _Invocation(sink, f"[{function} {request_id}] ")
+
+
+def end() -> None:
+    current = getattr(_local, "current", None)
+    if current is not None and current.partial:
+        current.sink.emit(("" if current.started else current.prefix) + current.partial + "\n")
+    _local.current = None
+
+
+class RoutedStream:
+    def __init__(self, original: IO[str]) -> None:
+        self.original = original
+
+    def write(self, text: str) -> int:
+        current: _Invocation | None = getattr(_local, "current", None)
+        if current is None:
+            return self.original.write(text)
+        data = current.partial + text
+        *lines, current.partial = data.split("\n")
+        if lines:
+            first = ("" if current.started else current.prefix) + lines[0]
+            rest = [current.prefix + line for line in lines[1:]]
+            current.sink.emit("\n".join([first, *rest]) + "\n")
+            current.started = False
+        return len(text)
+
+    def flush(self) -> None:
+        current: _Invocation | None = getattr(_local, "current", None)
+        if current is not None and current.partial:
+            # A prompt without a newline (``breakpoint()``'s ``(Pdb)``) must show before input is read.
+            current.sink.emit(("" if current.started else current.prefix) + current.partial)
+            current.partial, current.started = "", True
+        self.original.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.original, name)
+
+
+_lock = threading.Lock()
+_count = 0
+_swapped: list[tuple[logging.StreamHandler[Any], IO[str]]] = []
+
+
+def install() -> None:
+    """Route stdout/stderr (reference-counted). Log handlers that hold the real streams are re-pointed."""
+    global _count
+    with _lock:
+        _count += 1
+        if _count > 1:
+            return
+        originals = {id(sys.stdout): "stdout", id(sys.stderr): "stderr"}
+        sys.stdout = RoutedStream(sys.stdout)  # type: ignore[assignment]
+        sys.stderr = RoutedStream(sys.stderr)  # type: ignore[assignment]
+        for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
+            for handler in getattr(logger, "handlers", []):
+                stream = getattr(handler, "stream", None)
+                if isinstance(handler, logging.StreamHandler) and id(stream) in originals:
+                    _swapped.append((handler, stream))
+                    handler.stream = getattr(sys, originals[id(stream)])
+
+
+def uninstall() -> None:
+    global _count
+    with _lock:
+        _count -= 1
+        if _count > 0:
+            return
+        for handler, stream in _swapped:
+            handler.stream = stream
+        _swapped.clear()
+        if isinstance(sys.stdout, RoutedStream):
+            sys.stdout = sys.stdout.original
+        if isinstance(sys.stderr, RoutedStream):
+            sys.stderr = sys.stderr.original

@@ -1,0 +1,273 @@
+"""Lambda-like execution of a template's functions, in this process.
+
+Each function gets warm *execution environments* (worker threads) that handle one event at a time and
+are reused across invocations, up to a concurrency limit; events queue when all are busy. A handler
+is imported from its ``Handler`` string with the function's code folder on ``sys.path`` (never by a
+module name the emulator knows), runs with its own environment variables and a Lambda context, and
+its output is prefixed with function name and request id. The template's ``Timeout`` is enforced:
+an environment that overruns is abandoned (Lambda would kill it) and a fresh one takes its place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import queue
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wsapp.emulator import environ, output
+from wsapp.emulator.errors import HandlerImportError
+from wsapp.emulator.model import Account, FunctionSpec
+from wsapp.emulator.reload import CodeWatcher
+
+_import_lock = threading.RLock()
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """The outcome of one invocation, as the Lambda service reports it to API Gateway."""
+
+    request_id: str
+    ok: bool
+    value: Any = None
+    error_type: str | None = None
+    error_message: str | None = None
+    timed_out: bool = False
+    duration_ms: float = 0.0
+
+
+class LambdaContext:
+    """The context object Lambda's Python runtime passes (awslambdaric's attribute names and types)."""
+
+    def __init__(self, spec: FunctionSpec, request_id: str, deadline: float) -> None:
+        self.function_name = spec.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = spec.arn
+        self.memory_limit_in_mb = str(spec.memory)  # a string on Lambda, read from the environment
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{spec.name}"
+        self.log_stream_name = "local/[$LATEST]wsapp"
+        self.identity = None
+        self.client_context = None
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def lambda_environment(spec: FunctionSpec, account: Account, extra: Mapping[str, str]) -> dict[str, str]:
+    """The variables Lambda sets for every function, then ``extra`` (emulator wiring), then the
+    template's own Environment (which wins, as on Lambda)."""
+    return {
+        "AWS_REGION": account.region,
+        "AWS_DEFAULT_REGION": account.region,
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime or 'python3.12'}",
+        "LAMBDA_TASK_ROOT": str(spec.code_root),
+        "_HANDLER": spec.handler,
+        **extra,
+        **spec.environment,
+    }
+
+
+@dataclass
+class _Job:
+    event: Any
+    request_id: str
+    timeout: float | None
+    done: Callable[[Invocation], None]
+    abandoned: bool = False
+    worker: _Worker | None = field(default=None, repr=False)
+
+
+class _Worker(threading.Thread):
+    def __init__(self, runtime: FunctionRuntime) -> None:
+        super().__init__(name=f"lambda:{runtime.spec.logical_id}", daemon=True)
+        self.runtime = runtime
+
+    def run(self) -> None:
+        runtime = self.runtime
+        environ.set_thread_environment(dict(runtime.environment))
+        while True:
+            runtime._idle_inc(1)
+            job = runtime._jobs.get()
+            runtime._idle_inc(-1)
+            if job is None:
+                return
+            job.worker = self
+            result = runtime._run(job.event, job.request_id, job.timeout)
+            job.done(result)
+            if job.abandoned:
+                return  # timed out: Lambda discards this environment; a fresh one replaced it
+
+
+class FunctionRuntime:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        *,
+        account: Account,
+        sink: output.LogSink,
+        extra_env: Mapping[str, str] = {},
+        concurrency: int = 10,
+        request_ids: Callable[[], str] = lambda: str(uuid.uuid4()),
+        watcher: CodeWatcher | None = None,
+        enforce_timeout: bool = True,
+    ) -> None:
+        self.spec = spec
+        self.environment = lambda_environment(spec, account, extra_env)
+        self.sink = sink
+        self.concurrency = concurrency
+        self.request_ids = request_ids
+        self.watcher = watcher
+        self.enforce_timeout = enforce_timeout
+        self._handler: Callable[..., Any] | None = None
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+        self._live = 0
+        self.invocations = 0
+
+    # -- import ---------------------------------------------------------------------------------
+    def handler(self) -> Callable[..., Any]:
+        """Import the ``Handler`` string (once per code generation), as Lambda's runtime does."""
+        if self.watcher is not None and self.watcher.refresh_if_changed():
+            self._handler = None
+        func = self._handler
+        if func is None or getattr(sys.modules.get(func.__module__), func.__name__, None) is not func:
+            func = self._handler = self._import()
+        return func
+
+    def _import(self) -> Callable[..., Any]:
+        module_name, _, attr = self.spec.handler.rpartition(".")
+        root = str(self.spec.code_root)
+        with _import_lock:
+            if root not in sys.path:
+                sys.path.insert(0, root)
+            try:
+                module = importlib.import_module(module_name)
+            except Exception as exc:  # any error while importing is the function's init error
+                raise HandlerImportError(self.spec.logical_id, self.spec.handler, _one_line(exc)) from exc
+        func = getattr(module, attr, None)
+        if not callable(func):
+            raise HandlerImportError(
+                self.spec.logical_id, self.spec.handler, f"{module_name} has no {attr}()"
+            )
+        return func
+
+    # -- one invocation, in the calling thread ----------------------------------------------------
+    def _run(self, event: Any, request_id: str, timeout: float | None) -> Invocation:
+        start = time.monotonic()
+        deadline = start + (timeout if timeout is not None else self.spec.timeout)
+        output.begin(self.sink, self.spec.logical_id, request_id)
+        try:
+            func = self.handler()
+            payload = json.loads(json.dumps(event))  # the handler gets its own copy, as over the wire
+            value = func(payload, LambdaContext(self.spec, request_id, deadline))
+            try:
+                value = json.loads(json.dumps(value))  # Lambda serialises the result to JSON
+            except (TypeError, ValueError) as exc:
+                return self._error(
+                    request_id, start, "Runtime.MarshalError", f"Unable to marshal response: {exc}"
+                )
+            return Invocation(request_id, True, value, duration_ms=(time.monotonic() - start) * 1000)
+        except HandlerImportError as exc:
+            print(f"[ERROR] Runtime.ImportModuleError: {exc}", file=sys.stderr)
+            return self._error(request_id, start, "Runtime.ImportModuleError", str(exc))
+        except Exception as exc:
+            # Lambda prints the error and traceback to the function's log, never to the client.
+            print(f"[ERROR] {type(exc).__name__}: {exc}", file=sys.stderr)
+            traceback.print_exc(file=sys.stderr)
+            return self._error(request_id, start, type(exc).__name__, str(exc))
+        finally:
+            self.invocations += 1
+            output.end()
+
+    @staticmethod
+    def _error(request_id: str, start: float, kind: str, message: str) -> Invocation:
+        return Invocation(
+            request_id,
+            False,
+            error_type=kind,
+            error_message=message,
+            duration_ms=(time.monotonic() - start) * 1000,
+        )
+
+    def invoke_here(self, event: Any) -> Invocation:
+        """Run in the calling thread (``wsapp invoke``, a debugger in the foreground)."""
+        environ.set_thread_environment(dict(self.environment))
+        try:
+            return self._run(event, self.request_ids(), None)
+        finally:
+            environ.set_thread_environment(None)
+
+    # -- pooled, for the gateway ------------------------------------------------------------------
+    def _idle_inc(self, delta: int) -> None:
+        with self._lock:
+            self._idle += delta
+
+    def _submit(self, job: _Job) -> None:
+        with self._lock:
+            spawn = self._idle == 0 and self._live < self.concurrency
+            if spawn:
+                self._live += 1
+        self._jobs.put(job)
+        if spawn:
+            _Worker(self).start()
+
+    async def invoke(self, event: Any, request_id: str | None = None) -> Invocation:
+        """Invoke in a warm environment; a run past the function's Timeout fails as Lambda's does."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Invocation] = loop.create_future()
+
+        def done(result: Invocation) -> None:
+            loop.call_soon_threadsafe(_settle, future, result)
+
+        request_id = request_id or self.request_ids()
+        timeout = self.spec.timeout if self.enforce_timeout else None
+        job = _Job(event, request_id, timeout, done)
+        self._submit(job)
+        if timeout is None:
+            return await future
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            job.abandoned = True
+            with self._lock:
+                self._live -= 1  # its thread may never return; the slot goes to a fresh environment
+            message = f"Task timed out after {self.spec.timeout:.2f} seconds"
+            self.sink.emit(f"[{self.spec.logical_id} {request_id}] {message}\n")
+            return Invocation(
+                request_id,
+                False,
+                error_type="Sandbox.Timedout",
+                error_message=message,
+                timed_out=True,
+                duration_ms=timeout * 1000,
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            live, self._live = self._live, 0
+        for _ in range(live):
+            self._jobs.put(None)
+
+
+def _settle(future: asyncio.Future[Invocation], result: Invocation) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]

@@ -1,0 +1,421 @@
+"""The gateway itself: an aiohttp application serving the WebSocket stage and ``@connections``.
+
+One port, like API Gateway's one domain: ``GET /{stage}`` upgrades to a WebSocket,
+``POST|GET|DELETE /{stage}/@connections/{id}`` is the Management API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from aiohttp import WSMsgType, web
+
+from wsapp.emulator import event_builders as events
+from wsapp.emulator import handshake as hs
+from wsapp.emulator import proxy, sigv4
+from wsapp.emulator.config import Behaviour, Limits
+from wsapp.emulator.connections import Connection, Registry, State
+from wsapp.emulator.frames import GatewayWebSocket
+from wsapp.emulator.ids import Clock, Ids, iso8601
+from wsapp.emulator.model import RouteSpec, WebSocketApp
+from wsapp.emulator.output import LogSink
+from wsapp.emulator.routing import select_route
+from wsapp.emulator.runtime import FunctionRuntime
+
+TOO_BIG = (1009, "Message too big")
+BINARY = (1003, "Binary frames are not supported")
+DELETED = (1000, "Connection Closed Normally")  # what $disconnect reports after DELETE [OBS boto3#3789]
+SHUTDOWN = (1001, "Going away")
+NO_STATUS = (1005, "Client-side close frame status not set")  # [OBS powertools fixture]
+ABNORMAL = (1006, "")  # TCP dropped without a close frame (UNCONFIRMED reason)
+
+
+def error_frame(message: str, connection_id: str, request_id: str) -> str:
+    """API Gateway's error frame, byte for byte (its spacing is inconsistent; reference §5)."""
+    return f'{{"message": "{message}", "connectionId":"{connection_id}", "requestId":"{request_id}"}}'
+
+
+def _json_error(status: int, kind: str | None = None, message: str | None = None) -> web.Response:
+    headers = {"x-amzn-ErrorType": kind} if kind else None
+    body = "" if message is None else json.dumps({"message": message})
+    return web.Response(status=status, text=body, headers=headers, content_type="application/json")
+
+
+class _RateLimit:
+    """Token bucket for new connections (API Gateway's per-account quota)."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate, self.tokens, self.stamp = rate, rate, time.monotonic()
+
+    def take(self) -> bool:
+        if self.rate <= 0:
+            return True
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class Gateway:
+    def __init__(
+        self,
+        app: WebSocketApp,
+        runtimes: Mapping[str, FunctionRuntime],
+        *,
+        limits: Limits,
+        behaviour: Behaviour,
+        ids: Ids,
+        clock: Clock,
+        sink: LogSink,
+        domain_name: str | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
+        self.model = app
+        self.runtimes = runtimes
+        self.limits, self.behaviour = limits, behaviour
+        self.ids, self.clock, self.sink = ids, clock, sink
+        self.domain_name = domain_name
+        self.credentials = credentials
+        self.connections = Registry()
+        self.stage = events.Stage(
+            app.api_id, app.stage, app.account.region, app.account.account_id, app.stage_variables
+        )
+        self._rate = _RateLimit(limits.connect_rate)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+        self.port = 0
+
+    # -- plumbing -----------------------------------------------------------------------------------
+    def log(self, text: str) -> None:
+        self.sink.emit(f"[gateway] {text}\n")
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def web_app(self) -> web.Application:
+        application = web.Application(client_max_size=2 * self.limits.post_bytes + 1024)
+        application.router.add_route("GET", "/{stage}", self.websocket)
+        application.router.add_route("*", "/{stage}/{rest:.+}", self.management)
+        application.on_startup.append(self._start_sweeper)
+        return application
+
+    async def _start_sweeper(self, _: web.Application) -> None:
+        self._sweeper = asyncio.ensure_future(self._sweep())
+
+    def _runtime(self, route: RouteSpec) -> FunctionRuntime | None:
+        return self.runtimes[route.function.logical_id] if route.function else None
+
+    # -- the handshake ------------------------------------------------------------------------------
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["stage"] != self.model.stage:
+            return _json_error(403, message="Forbidden")
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            return _json_error(426, message="Upgrade Required")
+        if len(str(request.rel_url)) > self.limits.url_length:
+            return _json_error(414, message="Request-URI Too Long")
+        if not self._rate.take():
+            return _json_error(429, message="Too Many Requests")
+        now = self.clock()
+        conn = Connection(
+            connection_id=self.ids(),
+            connected_at=now,
+            source_ip=request.remote or "127.0.0.1",
+            user_agent=request.headers.get("User-Agent"),
+            domain_name=self.domain_name or request.host,
+        )
+        self.connections.add(conn)
+        try:
+            verdict = await self._handshake(conn, request, now)
+        except Exception as exc:  # the emulator's own failure must not become a hang or a traceback
+            self.log(f"{conn.connection_id} handshake failed inside the emulator: {exc!r}")
+            verdict = hs.Verdict(500)
+        if verdict.status != 101:
+            self.connections.remove(conn.connection_id)
+            self.log(f"{conn.connection_id} handshake rejected {verdict.status}: {verdict.why}")
+            return _json_error(verdict.status, message=hs.REASONS.get(verdict.status, "Rejected"))
+        return await self._serve(conn, request, verdict)
+
+    async def _handshake(self, conn: Connection, request: web.Request, now: int) -> hs.Verdict:
+        route = self.model.routes.get("$connect")
+        handshake = events.Handshake(
+            headers=list(request.headers.items()),
+            query=list(request.query.items()),
+            trace_id=self.ids.trace_id(now),
+            forwarded_port=str(self.port),
+            forwarded_proto="http",
+        )
+        request_id = self.ids()
+        authorizer: dict[str, Any] | None = None
+        if route is not None and route.authorizer is not None:
+            spec = route.authorizer
+            if not hs.identity_present(
+                spec.identity_sources, request.headers, request.query, self.model.stage_variables
+            ):
+                return hs.Verdict(401, "identity source missing; authorizer not invoked")
+            event = events.authorizer_event(
+                self.stage, conn, handshake, request_id=request_id, now_ms=self.clock()
+            )
+            verdict, latency = await hs.authorize(
+                spec, self.runtimes[spec.function.logical_id], event, self.limits, self.behaviour
+            )
+            if verdict.status != 101:
+                return verdict
+            conn.authorizer = verdict.authorizer
+            authorizer = {**(verdict.authorizer or {}), "integrationLatency": latency}
+        runtime = self._runtime(route) if route is not None else None
+        if runtime is None:
+            return hs.Verdict(101)  # no $connect integration: the connection is simply accepted
+        event = events.connect_event(
+            self.stage, conn, handshake, request_id=request_id, now_ms=self.clock(), authorizer=authorizer
+        )
+        return await hs.connect(runtime, event, self._integration_timeout(route))
+
+    def _integration_timeout(self, route: RouteSpec) -> float:
+        return self.limits.integration_timeout or route.integration_timeout
+
+    # -- an open connection -------------------------------------------------------------------------
+    async def _serve(self, conn: Connection, request: web.Request, verdict: hs.Verdict) -> web.StreamResponse:
+        loop = asyncio.get_running_loop()
+        ws = GatewayWebSocket(
+            protocol=verdict.protocol,
+            frame_limit=self.limits.frame_bytes,
+            on_oversize_frame=lambda: loop.create_task(self.close(conn, *TOO_BIG)),
+            max_msg_size=self.limits.message_bytes + 1,  # aiohttp rejects sizes >= its limit
+            autoping=self.behaviour.pong_on_ping,
+            timeout=2.0,  # how long a close handshake may take
+        )
+        try:
+            await ws.prepare(request)
+        except (ConnectionResetError, RuntimeError):
+            self.connections.remove(conn.connection_id)
+            return ws
+        conn.ws, conn.send_lock = ws, asyncio.Lock()
+        conn.opened_monotonic = conn.last_active_monotonic = time.monotonic()
+        conn.last_active_at = self.clock()
+        conn.state = State.OPEN  # only now can @connections reach it (410 before) [DOC re:Post]
+        order = asyncio.Lock() if self.behaviour.serialize_per_connection else None
+        client_close: tuple[int, str] | None = None
+        try:
+            while True:
+                msg = await ws.receive()
+                if msg.type is WSMsgType.TEXT:
+                    conn.last_active_monotonic = time.monotonic()
+                    conn.last_active_at = self.clock()
+                    self._spawn(self._on_message(conn, msg.data, order))
+                elif msg.type is WSMsgType.BINARY:
+                    await self.close(conn, *BINARY)
+                    break
+                elif msg.type is WSMsgType.CLOSE:
+                    code = int(msg.data or 0)
+                    client_close = (
+                        NO_STATUS if code in (0, 1005) else (code, "" if code == 1001 else msg.extra or "")
+                    )
+                    break
+                else:  # CLOSING, CLOSED, ERROR
+                    if (
+                        msg.type is WSMsgType.ERROR
+                        and ws.close_code == TOO_BIG[0]
+                        and conn.close_code is None
+                    ):
+                        conn.close_code, conn.close_reason = TOO_BIG
+                    break
+        finally:
+            conn.state = State.CLOSED
+            self.connections.remove(conn.connection_id)
+            if not ws.closed:
+                await ws.close()
+            if conn.close_code is not None:
+                status = (conn.close_code, conn.close_reason)
+            else:
+                status = client_close or ABNORMAL
+            self._spawn(self._on_disconnect(conn, status))
+        return ws
+
+    async def close(self, conn: Connection, code: int, reason: str) -> None:
+        """Close from the gateway's side (DELETE, limits, shutdown); ``$disconnect`` follows."""
+        if conn.close_code is None:
+            conn.close_code, conn.close_reason = code, reason
+        conn.state = State.CLOSED  # from now on @connections answers 410
+        if conn.ws is not None and not conn.ws.closed:
+            await conn.ws.close(code=code, message=b"" if code == 1000 else reason.encode())
+
+    async def send(self, conn: Connection, data: str | bytes) -> bool:
+        ws = conn.ws
+        if ws is None or ws.closed or conn.state is not State.OPEN:
+            return False
+        try:
+            if isinstance(data, str):
+                await ws.send_str(data)
+            else:
+                await ws.send_bytes(data)
+        except (ConnectionError, RuntimeError):
+            return False
+        conn.last_active_monotonic = time.monotonic()
+        conn.last_active_at = self.clock()
+        return True
+
+    async def _on_message(self, conn: Connection, body: str, order: asyncio.Lock | None) -> None:
+        if order is None:
+            await self._route_message(conn, body)
+            return
+        async with order:
+            await self._route_message(conn, body)
+
+    async def _route_message(self, conn: Connection, body: str) -> None:
+        request_id, message_id = self.ids(), self.ids()
+        key = select_route(self.model.selection_expression, body, self.model.routes)
+        if key is None:  # no match and no $default [OBS]
+            await self.send(conn, error_frame("Forbidden", conn.connection_id, request_id))
+            return
+        route = self.model.routes[key]
+        runtime = self._runtime(route)
+        if runtime is None:
+            await self.send(conn, error_frame("Internal server error", conn.connection_id, request_id))
+            return
+        event = events.message_event(
+            self.stage,
+            conn,
+            route_key=key,
+            body=body,
+            request_id=request_id,
+            message_id=message_id,
+            now_ms=self.clock(),
+        )
+        try:
+            result = await asyncio.wait_for(runtime.invoke(event), self._integration_timeout(route))
+        except TimeoutError:
+            await self.send(conn, error_frame("Endpoint request timed out", conn.connection_id, request_id))
+            return
+        if not result.ok:
+            await self.send(conn, error_frame("Internal server error", conn.connection_id, request_id))
+            return
+        issue = proxy.problem(result.value)
+        if issue is not None:
+            self.log(
+                f"{request_id} Execution failed due to configuration error: "
+                f"Malformed Lambda proxy response ({issue})"
+            )
+            await self.send(conn, error_frame("Internal server error", conn.connection_id, request_id))
+            return
+        if route.two_way:  # statusCode is ignored; body (or an empty frame) goes back [OBS]
+            payload: str | bytes = result.value.get("body") or ""
+            if result.value.get("isBase64Encoded") and payload:
+                payload = base64.b64decode(payload)
+            await self.send(conn, payload)
+
+    async def _on_disconnect(self, conn: Connection, status: tuple[int, str]) -> None:
+        """``$disconnect`` runs after the socket is gone; best effort, its result ignored [DOC]."""
+        route = self.model.routes.get("$disconnect")
+        runtime = self._runtime(route) if route is not None else None
+        if runtime is None:
+            return
+        event = events.disconnect_event(
+            self.stage, conn, status=status[0], reason=status[1], request_id=self.ids(), now_ms=self.clock()
+        )
+        try:
+            await asyncio.wait_for(runtime.invoke(event), self._integration_timeout(route))
+        except TimeoutError:
+            self.log(f"{conn.connection_id} $disconnect timed out")
+
+    async def _sweep(self) -> None:
+        """Close idle connections and those past the maximum duration."""
+        limits = self.limits
+        interval = max(0.05, min(1.0, limits.idle_timeout / 10, limits.max_duration / 10))
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for conn in self.connections:
+                if conn.state is not State.OPEN:
+                    continue
+                if now - conn.opened_monotonic >= limits.max_duration:
+                    self._spawn(self.close(conn, *limits.duration_close))
+                elif now - conn.last_active_monotonic >= limits.idle_timeout:
+                    self._spawn(self.close(conn, *limits.idle_close))
+
+    async def shutdown(self, timeout: float = 5.0) -> None:
+        """Close every connection (each gets ``$disconnect``), then wait for what is in flight."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        await asyncio.gather(*(self.close(c, *SHUTDOWN) for c in self.connections), return_exceptions=True)
+        deadline = time.monotonic() + timeout
+        while self._tasks and time.monotonic() < deadline:
+            await asyncio.wait(set(self._tasks), timeout=max(0.0, deadline - time.monotonic()))
+
+    # -- @connections -------------------------------------------------------------------------------
+    async def management(self, request: web.Request) -> web.StreamResponse:
+        parts = request.raw_path.split("?", 1)[0].split("/", 3)  # "", stage, @connections, id
+        if (
+            len(parts) != 4
+            or unquote(parts[1]) != self.model.stage
+            or unquote(parts[2]) != "@connections"
+            or not parts[3]
+        ):
+            return _json_error(403, "ForbiddenException", "Forbidden")
+        connection_id = unquote(parts[3])
+        body = await request.read()
+        if self.behaviour.require_sigv4:
+            url = f"{request.scheme}://{request.host}{request.raw_path}"
+            problem = sigv4.check(request.method, url, request.headers, body, credentials=self.credentials)
+            if problem is not None:
+                return _json_error(403, "ForbiddenException", problem)
+        handlers: dict[str, Callable[[str, bytes], Any]] = {
+            "POST": self._post,
+            "GET": self._get,
+            "DELETE": self._delete,
+        }
+        handler = handlers.get(request.method)
+        if handler is None:
+            return _json_error(403, "ForbiddenException", "Forbidden")
+        return await handler(connection_id, body)
+
+    async def _post(self, connection_id: str, data: bytes) -> web.Response:
+        if len(data) > self.limits.post_bytes:
+            return _json_error(413, "PayloadTooLargeException", "Request entity too large")
+        conn = self.connections.open(connection_id)
+        if conn is None:
+            return _gone()
+        payload: str | bytes = data
+        try:
+            payload = data.decode()
+        except UnicodeDecodeError:
+            if not self.behaviour.binary_for_non_utf8:
+                payload = data.decode(errors="replace")
+        if not await self.send(conn, payload):
+            return _gone()
+        return web.Response(status=200)
+
+    async def _get(self, connection_id: str, _: bytes) -> web.Response:
+        conn = self.connections.open(connection_id)
+        if conn is None:
+            return _gone()
+        answer = {
+            "connectedAt": iso8601(conn.connected_at),
+            "identity": conn.identity,
+            "lastActiveAt": iso8601(conn.last_active_at),
+        }
+        return web.json_response(answer)
+
+    async def _delete(self, connection_id: str, _: bytes) -> web.Response:
+        conn = self.connections.open(connection_id)
+        if conn is None:
+            return _gone()
+        self._spawn(self.close(conn, *DELETED))
+        return web.Response(status=204)
+
+
+def _gone() -> web.Response:
+    """410 with the error type in a header and an empty body, as API Gateway answers [OBS]."""
+    return web.Response(
+        status=410, headers={"x-amzn-ErrorType": "GoneException"}, content_type="application/json"
+    )
