@@ -1,0 +1,73 @@
+"""``wsapp local``: serve template.yaml's WebSocket API on a local API Gateway emulator."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from wsapp.cli import UsageError
+
+
+def parse_parameters(pairs: list[str]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--parameter {pair!r} is not KEY=VALUE")
+        values[key] = value
+    return values
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--template", default="template.yaml")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    parser.add_argument("--port", type=int, default=3001)
+    parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--debug", action="store_true", help="no timeouts, one environment per function")
+    parser.add_argument("--seed", type=int, help="repeatable connection and request ids")
+    parser.add_argument("--idle-timeout", type=float, help="seconds (API Gateway: 600)")
+    parser.add_argument("--max-duration", type=float, help="seconds (API Gateway: 7200)")
+    parser.add_argument("--concurrency", type=int, default=10, help="execution environments per function")
+    parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--quiet", action="store_true", help="do not print function logs")
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from wsapp.emulator import Account, EmulatorError, Limits, LocalGateway
+    from wsapp.emulator.gateway import print_banner
+
+    limits = Limits()
+    if args.idle_timeout is not None:
+        limits = replace(limits, idle_timeout=args.idle_timeout)
+    if args.max_duration is not None:
+        limits = replace(limits, max_duration=args.max_duration)
+    gateway = LocalGateway(
+        args.template,
+        parameters=parse_parameters(args.parameter),
+        host=args.host,
+        port=args.port,
+        limits=limits,
+        account=Account(region=args.region),
+        seed=args.seed,
+        concurrency=args.concurrency,
+        debug=args.debug,
+        logs=None if args.quiet else sys.stdout,
+    )
+    try:
+        gateway.start()
+    except EmulatorError as exc:
+        raise UsageError(str(exc)) from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print_banner(gateway)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        gateway.stop()
+    return 0
