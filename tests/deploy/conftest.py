@@ -7,6 +7,7 @@ a free loopback port.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import socket
 import subprocess
@@ -18,7 +19,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MINISTACK_VENV = ROOT / ".wsapp" / "ministack-venv"
 REQUIREMENTS = ["ministack==1.5.33", "aws-sam-translator>=1.90"]  # the translator runs the SAM transform
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "test",
@@ -27,25 +27,26 @@ FAKE_CREDENTIALS = {
 }
 
 
-def ministack_bin() -> Path:
-    stamp = MINISTACK_VENV / ".wsapp-requirements"
-    exe = MINISTACK_VENV / "bin" / "ministack"
-    if exe.exists() and stamp.exists() and stamp.read_text() == " ".join(REQUIREMENTS):
-        return exe
-    venv.EnvBuilder(with_pip=True, clear=True).create(MINISTACK_VENV)
-    pip = [
-        str(MINISTACK_VENV / "bin" / "python"),
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-    ]
-    done = subprocess.run([*pip, *REQUIREMENTS], capture_output=True, text=True, timeout=600)
-    if done.returncode:
-        pytest.skip(f"needs MiniStack from PyPI, which could not be installed: {done.stderr.strip()[-300:]}")
-    stamp.write_text(" ".join(REQUIREMENTS))
-    return exe
+def cached_venv(name: str, requirements: list[str], *, timeout: float = 600) -> Path:
+    """``.wsapp/<name>`` with ``requirements`` installed, created once and shared by test runs.
+
+    An exclusive lock keeps two concurrent pytest runs from building the same venv at once.
+    """
+    path = ROOT / ".wsapp" / name
+    path.parent.mkdir(exist_ok=True)
+    stamp = path / ".wsapp-requirements"
+    with open(path.parent / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text() == " ".join(requirements):
+            return path
+        venv.EnvBuilder(with_pip=True, clear=True).create(path)
+        pip = [str(path / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        done = subprocess.run([*pip, *requirements], capture_output=True, text=True, timeout=timeout)
+        if done.returncode:
+            error = done.stderr.strip().splitlines()[-1:] or ["?"]
+            pytest.skip(f"needs {requirements[0]} from PyPI, which could not be installed: {error[0]}")
+        stamp.write_text(" ".join(requirements))
+    return path
 
 
 def free_port() -> int:
@@ -55,9 +56,15 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
+def venv_factory():
+    """:func:`cached_venv`, for test modules (conftest is not importable by name)."""
+    return cached_venv
+
+
+@pytest.fixture(scope="session")
 def ministack(tmp_path_factory: pytest.TempPathFactory):
     """The endpoint URL of a MiniStack server that lives for the test session."""
-    exe = ministack_bin()
+    exe = cached_venv("ministack-venv", REQUIREMENTS) / "bin" / "ministack"
     port = free_port()
     log = tmp_path_factory.mktemp("ministack") / "ministack.log"
     env = {**os.environ, "GATEWAY_PORT": str(port), "BIND_HOST": "127.0.0.1", "LOG_LEVEL": "WARNING"}
