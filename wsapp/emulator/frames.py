@@ -26,6 +26,10 @@ class GatewayWebSocket(web.WebSocketResponse):
         self._on_oversize_frame = on_oversize_frame
 
     def _handshake(self, request: web.BaseRequest) -> tuple[Any, str | None, int, bool]:
+        # aiohttp warns (on stderr, token and all) when no offered protocol is "server-known"; API
+        # Gateway has no known ones, so treat the offer as known and replace aiohttp's choice below.
+        offered = request.headers.get(hdrs.SEC_WEBSOCKET_PROTOCOL, "")
+        self._protocols = tuple(p.strip() for p in offered.split(",") if p.strip())
         headers, _, compress, notakeover = super()._handshake(request)
         headers.pop(hdrs.SEC_WEBSOCKET_PROTOCOL, None)
         if self._gateway_protocol:

@@ -19,7 +19,7 @@ from typing import IO, Any
 import boto3
 from aiohttp import web
 
-from wsapp.emulator import environ, output
+from wsapp.emulator import environ, output, sdk
 from wsapp.emulator.config import Behaviour, Limits
 from wsapp.emulator.dynamodb import EmbeddedDynamoDB
 from wsapp.emulator.errors import EmulatorError
@@ -50,6 +50,8 @@ class LocalGateway:
     seed, clock : make ids and times repeatable (``seed=1``, ``clock=SteppingClock()``).
     logs : a stream for function and gateway logs, or None to keep them only in ``gateway.logs``.
     debug : no timeouts and one execution environment per function (for ``breakpoint()``).
+    inprocess_sdk : answer the functions' ``@connections`` calls inside this process (botocore still
+        serialises, validates and parses them); False sends every call over HTTP to the gateway.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class LocalGateway:
         domain_name: str | None = None,
         credentials: tuple[str, str] | None = None,
         api: str | None = None,
+        inprocess_sdk: bool = True,
     ) -> None:
         self.template = Path(template)
         self.parameters = dict(parameters or {})
@@ -88,6 +91,8 @@ class LocalGateway:
         self.domain_name = domain_name
         self.credentials = credentials
         self.api = api
+        self.inprocess_sdk = inprocess_sdk
+        self._hook: Any = None
         self.model: WebSocketApp | None = None
         self.gateway: Gateway | None = None
         self.runtimes: dict[str, FunctionRuntime] = {}
@@ -190,6 +195,8 @@ class LocalGateway:
         )
         self.gateway.port = self.port
         self._serve_in_thread(sock)
+        if self.inprocess_sdk:
+            self._hook = sdk.install(self._manage_from_thread, endpoint=self.management_endpoint)
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -248,7 +255,19 @@ class LocalGateway:
         if self._runner is not None:
             await self._runner.cleanup()
 
+    def _manage_from_thread(self, request: Any) -> tuple[int, dict[str, str], bytes]:
+        """A function's SDK call, answered on the gateway's loop while the function's thread waits."""
+        assert self.gateway is not None and self._loop is not None
+        body = sdk.body_of(request)
+        call = self.gateway.manage(
+            request.method, sdk.connection_id(request), body, signed=(request.url, request.headers)
+        )
+        return asyncio.run_coroutine_threadsafe(call, self._loop).result(30)
+
     def stop(self) -> None:
+        if self._hook is not None:
+            sdk.uninstall(self._hook)
+            self._hook = None
         if self._loop is not None and self._thread is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=15)

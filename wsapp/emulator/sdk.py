@@ -28,13 +28,20 @@ def response(url: str, status: int, headers: dict[str, str], body: bytes = b"") 
     return AWSResponse(url, status, headers, _Raw(body))
 
 
-Answer = Callable[[str, str, bytes], tuple[int, dict[str, str], bytes]]  # method, connection id, body
+Answer = Callable[[AWSPreparedRequest], tuple[int, dict[str, str], bytes]]
 
 
 def connection_id(request: AWSPreparedRequest) -> str:
     """The connection id from ``…/@connections/{id}`` (the SDK percent-encodes ``@`` and ``=``)."""
     path = urlsplit(request.url).path
     return unquote(path.rsplit("/", 1)[-1])
+
+
+def body_of(request: AWSPreparedRequest) -> bytes:
+    body = request.body or b""
+    if hasattr(body, "read"):
+        body = body.read()
+    return body.encode() if isinstance(body, str) else bytes(body)
 
 
 def install(answer: Answer, *, endpoint: str | None = None) -> Callable[..., Any]:
@@ -44,12 +51,7 @@ def install(answer: Answer, *, endpoint: str | None = None) -> Callable[..., Any
     def hook(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
         if prefix is not None and not request.url.startswith(prefix):
             return None  # another API: let it go over the network
-        body = request.body or b""
-        if hasattr(body, "read"):
-            body = body.read()
-        if isinstance(body, str):
-            body = body.encode()
-        status, headers, payload = answer(request.method, connection_id(request), body)
+        status, headers, payload = answer(request)
         return response(request.url, status, headers, payload)
 
     session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
@@ -68,8 +70,9 @@ class PostRecorder:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, bytes]] = []
 
-    def __call__(self, method: str, connection: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
-        self.calls.append((method, connection, body))
+    def __call__(self, request: AWSPreparedRequest) -> tuple[int, dict[str, str], bytes]:
+        method = request.method
+        self.calls.append((method, connection_id(request), body_of(request)))
         if method == "GET":  # no live connection exists in a one-off invocation
             return 410, {"x-amzn-ErrorType": "GoneException"}, b""
         return (204 if method == "DELETE" else 200), {}, b""

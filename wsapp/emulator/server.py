@@ -10,7 +10,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -361,30 +361,37 @@ class Gateway:
             or unquote(parts[2]) != "@connections"
             or not parts[3]
         ):
-            return _json_error(403, "ForbiddenException", "Forbidden")
-        connection_id = unquote(parts[3])
+            return _response(403, *_error("ForbiddenException", "Forbidden"))
         body = await request.read()
-        if self.behaviour.require_sigv4:
-            url = f"{request.scheme}://{request.host}{request.raw_path}"
-            problem = sigv4.check(request.method, url, request.headers, body, credentials=self.credentials)
-            if problem is not None:
-                return _json_error(403, "ForbiddenException", problem)
-        handlers: dict[str, Callable[[str, bytes], Any]] = {
-            "POST": self._post,
-            "GET": self._get,
-            "DELETE": self._delete,
-        }
-        handler = handlers.get(request.method)
-        if handler is None:
-            return _json_error(403, "ForbiddenException", "Forbidden")
-        return await handler(connection_id, body)
+        url = f"{request.scheme}://{request.host}{request.raw_path}"
+        status, headers, payload = await self.manage(
+            request.method, unquote(parts[3]), body, signed=(url, request.headers)
+        )
+        return _response(status, headers, payload)
 
-    async def _post(self, connection_id: str, data: bytes) -> web.Response:
+    async def manage(
+        self, method: str, connection_id: str, body: bytes, *, signed: tuple[str, Mapping[str, str]] | None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One Management API call: (status, headers, body), for HTTP and in-process callers alike."""
+        if self.behaviour.require_sigv4:
+            url, headers = signed if signed is not None else ("", {})
+            problem = sigv4.check(method, url, headers, body, credentials=self.credentials)
+            if problem is not None:
+                return (403, *_error("ForbiddenException", problem))
+        if method == "POST":
+            return await self._post(connection_id, body)
+        if method == "GET":
+            return self._get(connection_id)
+        if method == "DELETE":
+            return self._delete(connection_id)
+        return (403, *_error("ForbiddenException", "Forbidden"))
+
+    async def _post(self, connection_id: str, data: bytes) -> tuple[int, dict[str, str], bytes]:
         if len(data) > self.limits.post_bytes:
-            return _json_error(413, "PayloadTooLargeException", "Request entity too large")
+            return (413, *_error("PayloadTooLargeException", "Request entity too large"))
         conn = self.connections.open(connection_id)
         if conn is None:
-            return _gone()
+            return GONE
         payload: str | bytes = data
         try:
             payload = data.decode()
@@ -392,30 +399,38 @@ class Gateway:
             if not self.behaviour.binary_for_non_utf8:
                 payload = data.decode(errors="replace")
         if not await self.send(conn, payload):
-            return _gone()
-        return web.Response(status=200)
+            return GONE
+        return 200, {}, b""
 
-    async def _get(self, connection_id: str, _: bytes) -> web.Response:
+    def _get(self, connection_id: str) -> tuple[int, dict[str, str], bytes]:
         conn = self.connections.open(connection_id)
         if conn is None:
-            return _gone()
+            return GONE
         answer = {
             "connectedAt": iso8601(conn.connected_at),
             "identity": conn.identity,
             "lastActiveAt": iso8601(conn.last_active_at),
         }
-        return web.json_response(answer)
+        return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
 
-    async def _delete(self, connection_id: str, _: bytes) -> web.Response:
+    def _delete(self, connection_id: str) -> tuple[int, dict[str, str], bytes]:
         conn = self.connections.open(connection_id)
         if conn is None:
-            return _gone()
+            return GONE
         self._spawn(self.close(conn, *DELETED))
-        return web.Response(status=204)
+        return 204, {}, b""
 
 
-def _gone() -> web.Response:
-    """410 with the error type in a header and an empty body, as API Gateway answers [OBS]."""
-    return web.Response(
-        status=410, headers={"x-amzn-ErrorType": "GoneException"}, content_type="application/json"
-    )
+# 410 with the error type in a header and an empty body, as API Gateway answers [OBS aws-sdk-js#3773].
+GONE: tuple[int, dict[str, str], bytes] = (410, {"x-amzn-ErrorType": "GoneException"}, b"")
+
+
+def _error(kind: str, message: str) -> tuple[dict[str, str], bytes]:
+    return {"x-amzn-ErrorType": kind, "Content-Type": "application/json"}, json.dumps(
+        {"message": message}
+    ).encode()
+
+
+def _response(status: int, headers: dict[str, str], body: bytes) -> web.Response:
+    headers = {"Content-Type": "application/json", **headers}
+    return web.Response(status=status, body=body, headers=headers)

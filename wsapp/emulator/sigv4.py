@@ -29,8 +29,9 @@ def check(
     credentials: tuple[str, str] | None = None,
 ) -> str | None:
     """None when the request is acceptably signed, else the message AWS would give."""
-    match = _AUTH.match(headers.get("Authorization", ""))
-    if match is None or "X-Amz-Date" not in headers:
+    lowered = {k.lower(): v.decode() if isinstance(v, bytes) else str(v) for k, v in headers.items()}
+    match = _AUTH.match(lowered.get("authorization", ""))
+    if match is None or "x-amz-date" not in lowered:
         return "Missing Authentication Token"
     if credentials is None:
         return None
@@ -38,9 +39,8 @@ def check(
     if match["key"] != key:
         return "The security token included in the request is invalid."
     signed = match["signed"].split(";")
-    lowered = {k.lower(): v for k, v in headers.items()}
     request = AWSRequest(method=method, url=url, data=body, headers={h: lowered.get(h, "") for h in signed})
-    request.context["timestamp"] = headers["X-Amz-Date"]
+    request.context["timestamp"] = lowered["x-amz-date"]
     signer = SigV4Auth(Credentials(key, secret), match["service"], match["region"])
     canonical = signer.canonical_request(request)
     expected = signer.signature(signer.string_to_sign(request, canonical), request)
