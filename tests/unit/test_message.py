@@ -7,6 +7,7 @@ import pytest
 from wsapp import actions
 from wsapp.handlers import message
 from wsapp.handlers.websocket import handler
+from wsapp.logs import logger
 from wsapp.store import ConnectionRecord
 
 SENDER = "Ux7kQd2RIAMCF3w="  # the sample events' connectionId
@@ -242,8 +243,6 @@ def test_request_keys_are_logged_and_removed_afterwards(event, services, managem
     assert line["request_id"] == "Ux7nXH0ZoAMFdkQ="
     assert line["route_key"] == "$default"
     assert line["reason"] == "the body is not valid JSON"
-    from wsapp.logs import logger
-
     logger.info("after")
     [after] = [json.loads(line) for line in log_output().splitlines()]
     assert "connection_id" not in after
