@@ -232,7 +232,10 @@ class FunctionRuntime:
         future: asyncio.Future[Invocation] = loop.create_future()
 
         def done(result: Invocation) -> None:
-            loop.call_soon_threadsafe(_settle, future, result)
+            try:
+                loop.call_soon_threadsafe(_settle, future, result)
+            except RuntimeError:  # the gateway stopped (its loop closed) while this ran: nobody waits
+                pass
 
         request_id = request_id or self.request_ids()
         timeout = self.spec.timeout if self.enforce_timeout else None
