@@ -273,31 +273,58 @@ def write_no_default(folder: Path) -> Path:
     return folder / "template.yaml"
 
 
-# -- a minimal echo API (determinism, dev loop) -----------------------------------------------------
+# -- a minimal echo API (events without a query string, determinism, dev loop) ----------------------
 
 
-def write_echo(folder: Path, module: str, body_expression: str = "json.dumps(event)") -> Path:
+def write_echo(
+    folder: Path, module: str, body_expression: str = "json.dumps(event)", *, with_authorizer: bool = False
+) -> Path:
+    """``$default`` (two-way) answers ``body_expression``; every event is captured in events.jsonl.
+
+    With ``with_authorizer``, ``$connect`` has a REQUEST authorizer with no identity sources (so it is
+    invoked on every connect) that allows everyone.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    (folder / "events.jsonl").touch()
     write_echo_module(folder, module, body_expression)
-    (folder / "template.yaml").write_text(
-        HEADER
-        + function("Fn", f"{module}.handler")
-        + integration("Integration", "Fn")
-        + route("ConnectRoute", "$connect", "Integration")
+    text = HEADER + function("Fn", f"{module}.handler") + integration("Integration", "Fn")
+    if with_authorizer:
+        text += function("AuthFn", f"{module}.authorize") + authorizer("Auth", "AuthFn", [])
+    text += (
+        route("ConnectRoute", "$connect", "Integration", authorizer="Auth" if with_authorizer else None)
+        + route("DisconnectRoute", "$disconnect", "Integration")
         + route("DefaultRoute", "$default", "Integration", two_way=True)
     )
+    (folder / "template.yaml").write_text(text)
     return folder / "template.yaml"
 
 
 def write_echo_module(folder: Path, module: str, body_expression: str) -> Path:
     path = folder / f"{module}.py"
+    capture = folder / "events.jsonl"
     path.write_text(
         textwrap.dedent(f"""\
             import json
+            import threading
+
+            _lock = threading.Lock()
+
+
+            def capture(event, kind):
+                with _lock, open({str(capture)!r}, "a") as f:
+                    f.write(json.dumps({{"kind": kind, "event": event}}) + "\\n")
+
+
+            def authorize(event, context):
+                capture(event, "AUTHORIZER")
+                statement = {{"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": event["methodArn"]}}
+                return {{"principalId": "anyone", "policyDocument": {{"Version": "2012-10-17", "Statement": [statement]}}}}
 
 
             def handler(event, context):
-                if event["requestContext"]["eventType"] != "MESSAGE":
+                kind = event["requestContext"]["eventType"]
+                capture(event, kind)
+                if kind != "MESSAGE":
                     return {{"statusCode": 200}}
                 return {{"statusCode": 200, "body": {body_expression}}}
             """)
