@@ -1,0 +1,280 @@
+"""An asyncio load generator for the WebSocket API: many authorized clients playing marco/polo.
+
+Each of ``clients`` connections offers ``wsapp.v1`` and a token as subprotocols (as a browser must),
+then, once every client is connected, sends ``{"action":"marco"}`` and waits for the ``polo`` that
+answers it, round after round, until ``duration`` seconds have passed (or ``max_round_trips`` per
+client). One request is in flight per client, so the next ``polo`` a client sees is its answer.
+
+The run is bounded in count and in time: at most :data:`MAX_CLIENTS` clients and
+:data:`MAX_DURATION` seconds, every wait has a timeout, and the whole run ends within about
+``connect_timeout + duration + reply_timeout`` seconds whatever the server does.
+
+Works against the local gateway (``LocalGateway(...).url``) and a deployed stage alike::
+
+    report = await run_load(gw.url, clients=20, duration=2.0)   # in a notebook or async code
+    report = run(gw.url, clients=20, duration=2.0)              # from a script
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+from wsapp.auth import LOCAL_DEV_SECRET, issue_token
+
+APP_PROTOCOL = "wsapp.v1"
+MARCO = '{"action":"marco"}'
+MAX_CLIENTS = 1000
+MAX_DURATION = 600.0
+
+TokenFor = Callable[[int], str]  # client index → token
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """One answered message: which client, when it was sent (seconds into the run), how long it took."""
+
+    client: int
+    sent_at: float
+    latency: float
+
+    @property
+    def answered_at(self) -> float:
+        return self.sent_at + self.latency
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    clients: int  # clients asked for
+    connected: int  # clients whose handshake succeeded
+    duration: float  # seconds from the common start to the last client's finish
+    sent: int  # messages sent
+    round_trips: tuple[RoundTrip, ...] = field(repr=False)  # answered messages, in answer order
+    errors: tuple[str, ...] = ()  # one line per failure (handshake, timeout, unexpected close ...)
+
+    @property
+    def answered(self) -> int:
+        return len(self.round_trips)
+
+    @property
+    def every_message_answered(self) -> bool:
+        return self.sent > 0 and self.answered == self.sent
+
+    @property
+    def latencies(self) -> list[float]:
+        """Round-trip times in seconds, in answer order."""
+        return [rt.latency for rt in self.round_trips]
+
+    @property
+    def throughput(self) -> float:
+        """Answered messages per second over the whole run."""
+        return self.answered / self.duration if self.duration > 0 else 0.0
+
+    def percentile(self, q: float) -> float:
+        """The ``q``-th percentile (0-100, nearest rank) of the latencies, in seconds; nan if none."""
+        if not 0 <= q <= 100:
+            raise ValueError("q must be between 0 and 100")
+        ordered = sorted(self.latencies)
+        if not ordered:
+            return math.nan
+        rank = max(1, math.ceil(q / 100 * len(ordered)))
+        return ordered[rank - 1]
+
+    def throughput_series(self, bin_seconds: float = 0.1) -> tuple[list[float], list[float]]:
+        """Answers per second in consecutive bins: (bin start times, rates), covering the run."""
+        if bin_seconds <= 0:
+            raise ValueError("bin_seconds must be positive")
+        bins = max(1, math.ceil(self.duration / bin_seconds))
+        counts = [0] * bins
+        for rt in self.round_trips:
+            counts[min(bins - 1, max(0, int(rt.answered_at / bin_seconds)))] += 1
+        return [i * bin_seconds for i in range(bins)], [c / bin_seconds for c in counts]
+
+    def error_counts(self) -> dict[str, int]:
+        """How many times each error line occurred, most frequent first."""
+        return dict(Counter(self.errors).most_common())
+
+    def summary(self) -> dict[str, object]:
+        """The facts that hold run to run (no timings): for printing where output must be stable."""
+        return {
+            "clients": self.clients,
+            "connected": self.connected,
+            "every message answered": self.every_message_answered,
+            "errors": len(self.errors),
+        }
+
+
+class _Client:
+    """One connection's share of the run; records into lists shared by all clients."""
+
+    def __init__(self, index: int, trips: list[RoundTrip], errors: list[str]) -> None:
+        self.index, self.trips, self.errors = index, trips, errors
+        self.sent = 0
+
+    async def play(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        *,
+        start: float,
+        deadline: float,
+        max_round_trips: int | None,
+        message: str,
+        expect: str,
+        reply_timeout: float,
+    ) -> None:
+        while time.perf_counter() < deadline and (max_round_trips is None or self.sent < max_round_trips):
+            sent_at = time.perf_counter()
+            await ws.send_str(message)
+            self.sent += 1
+            problem = await self._await_reply(ws, expect, reply_timeout)
+            if problem is not None:
+                self.errors.append(problem)
+                return
+            now = time.perf_counter()
+            self.trips.append(RoundTrip(self.index, sent_at - start, now - sent_at))
+
+    @staticmethod
+    async def _await_reply(ws: aiohttp.ClientWebSocketResponse, expect: str, timeout: float) -> str | None:
+        """None once a frame with ``"action": expect`` arrives; else why not (one line)."""
+        give_up = time.perf_counter() + timeout
+        while (left := give_up - time.perf_counter()) > 0:
+            try:
+                msg = await ws.receive(timeout=left)
+            except TimeoutError:
+                break
+            if msg.type is aiohttp.WSMsgType.TEXT:
+                if _action_of(msg.data) == expect:
+                    return None
+                continue  # another frame (a broadcast, an error frame): keep waiting
+            if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
+                return f"closed by the server: {ws.close_code}"
+            if msg.type is aiohttp.WSMsgType.ERROR:
+                return f"connection error: {_one_line(msg.data)}"
+        return f"no {expect} within {timeout:g} s"
+
+
+def _action_of(text: str) -> object:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value.get("action") if isinstance(value, dict) else None
+
+
+def _one_line(exc: object) -> str:
+    if isinstance(exc, BaseException):
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    else:
+        text = str(exc)
+    return text.splitlines()[0] if text else "unknown"
+
+
+def _check(clients: int, duration: float, max_round_trips: int | None, timeouts: Sequence[float]) -> None:
+    if not 1 <= clients <= MAX_CLIENTS:
+        raise ValueError(f"clients must be between 1 and {MAX_CLIENTS}")
+    if not 0 < duration <= MAX_DURATION:
+        raise ValueError(f"duration must be more than 0 and at most {MAX_DURATION:g} s")
+    if max_round_trips is not None and max_round_trips < 1:
+        raise ValueError("max_round_trips must be at least 1")
+    if any(not 0 < t <= MAX_DURATION for t in timeouts):
+        raise ValueError("timeouts must be positive")
+
+
+async def run_load(
+    url: str,
+    *,
+    clients: int = 20,
+    duration: float = 2.0,
+    max_round_trips: int | None = None,
+    token_for: TokenFor | None = None,
+    secret: str = LOCAL_DEV_SECRET,
+    message: str = MARCO,
+    expect: str = "polo",
+    connect_timeout: float = 10.0,
+    reply_timeout: float = 5.0,
+) -> LoadReport:
+    """Run ``clients`` marco/polo clients against ``url`` for ``duration`` seconds; report what happened.
+
+    ``token_for(i)`` gives client ``i``'s token; by default each gets a fresh token for ``load-{i}``
+    signed with ``secret`` (the local gateway's development secret unless told otherwise). Failures
+    never raise: a client that cannot connect, times out or is closed stops, and its reason is one
+    line in :attr:`LoadReport.errors`.
+    """
+    _check(clients, duration, max_round_trips, (connect_timeout, reply_timeout))
+    tokens = token_for or (lambda i: issue_token(f"load-{i:04d}", secret=secret))
+    trips: list[RoundTrip] = []
+    errors: list[str] = []
+    players = [_Client(i, trips, errors) for i in range(clients)]
+    connected: list[bool] = []
+    go = asyncio.Event()  # set once every client has connected or failed to: the common start
+    clock: dict[str, float] = {}
+
+    async def connect(session: aiohttp.ClientSession, i: int) -> aiohttp.ClientWebSocketResponse | None:
+        try:
+            return await session.ws_connect(
+                url,
+                protocols=(APP_PROTOCOL, tokens(i)),
+                timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
+                autoping=True,
+                heartbeat=None,
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            errors.append(f"handshake rejected: HTTP {exc.status}")
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            errors.append(f"cannot connect: {_one_line(exc)}")
+        return None
+
+    async def client(session: aiohttp.ClientSession, player: _Client) -> None:
+        try:
+            ws = await asyncio.wait_for(connect(session, player.index), connect_timeout)
+        except TimeoutError:
+            errors.append(f"cannot connect: no handshake within {connect_timeout:g} s")
+            ws = None
+        connected.append(ws is not None)
+        if len(connected) == clients:
+            clock["start"] = time.perf_counter()
+            go.set()
+        if ws is None:
+            return
+        try:
+            await go.wait()
+            start = clock["start"]
+            await player.play(
+                ws,
+                start=start,
+                deadline=start + duration,
+                max_round_trips=max_round_trips,
+                message=message,
+                expect=expect,
+                reply_timeout=reply_timeout,
+            )
+        except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
+            errors.append(f"connection error: {_one_line(exc)}")
+        finally:
+            await ws.close()
+
+    connector = aiohttp.TCPConnector(limit=0)  # a WebSocket holds its connection for the whole run
+    async with aiohttp.ClientSession(connector=connector) as session:
+        await asyncio.gather(*(client(session, p) for p in players))
+    end = time.perf_counter()
+    return LoadReport(
+        clients=clients,
+        connected=sum(connected),
+        duration=end - clock.get("start", end),
+        sent=sum(p.sent for p in players),
+        round_trips=tuple(sorted(trips, key=lambda rt: rt.answered_at)),
+        errors=tuple(errors),
+    )
+
+
+def run(url: str, **options: Any) -> LoadReport:
+    """:func:`run_load` from synchronous code (a script, a benchmark); not inside a running loop."""
+    return asyncio.run(run_load(url, **options))
