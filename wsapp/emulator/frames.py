@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aiohttp import hdrs, web
+from aiohttp import WebSocketError, WSMsgType, hdrs, web
 
 _DATA_OPCODES = {0x0, 0x1, 0x2}
 
@@ -35,6 +35,15 @@ class GatewayWebSocket(web.WebSocketResponse):
         if self._gateway_protocol:
             headers[hdrs.SEC_WEBSOCKET_PROTOCOL] = self._gateway_protocol
         return headers, self._gateway_protocol, compress, notakeover
+
+    async def receive(self, timeout: float | None = None) -> Any:
+        msg = await super().receive(timeout)
+        if msg.type is WSMsgType.ERROR and isinstance(msg.data, WebSocketError):
+            # aiohttp closed with the error's code (1009 for a message over the size limit), but its
+            # close handshake then fails on the broken parser and overwrites close_code with 1006;
+            # keep the code actually sent, which $disconnect reports.
+            self._close_code = msg.data.code
+        return msg
 
     def _post_start(self, request: web.BaseRequest, protocol: str | None, writer: Any) -> None:
         super()._post_start(request, protocol, writer)
