@@ -1,7 +1,8 @@
 """The template's DynamoDB tables, served locally by moto's server on a free loopback port.
 
 Handlers reach it through ``AWS_ENDPOINT_URL_DYNAMODB`` (the SDK's own per-service endpoint
-variable), so their DynamoDB code runs unchanged with no AWS account.
+variable), so their DynamoDB code runs unchanged with no AWS account. In this process the same
+requests can skip the socket: :meth:`answer` hands them to moto's WSGI application directly.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 
@@ -33,6 +35,7 @@ class EmbeddedDynamoDB:
         self.host = host
         self.endpoint = ""
         self._server: Any = None
+        self._client: Any = None
 
     def start(self) -> str:
         from moto.server import ThreadedMotoServer  # heavy; only when a template has tables
@@ -63,6 +66,27 @@ class EmbeddedDynamoDB:
                     client.update_time_to_live(TableName=table.name, TimeToLiveSpecification=ttl)
             except client.exceptions.ClientError as exc:
                 raise EmulatorError(f"{table.logical_id}: cannot create the local table: {exc}") from None
+
+    def answer(self, request: Any) -> tuple[int, dict[str, str], bytes]:
+        """Serve one SDK request (a botocore ``AWSPreparedRequest``) without a socket."""
+        if self._client is None:
+            from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+            from werkzeug.test import Client
+
+            self._client = Client(DomainDispatcherApplication(create_backend_app))
+        url = urlsplit(request.url)
+        headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+        body = request.body or b""
+        if hasattr(body, "read"):
+            body = body.read()
+        reply = self._client.open(
+            path=url.path or "/",
+            method=request.method,
+            headers=headers,
+            data=body,
+            base_url=f"{url.scheme}://{url.netloc}",
+        )
+        return reply.status_code, dict(reply.headers), reply.get_data()
 
     def stop(self) -> None:
         if self._server is not None:

@@ -50,8 +50,8 @@ class LocalGateway:
     seed, clock : make ids and times repeatable (``seed=1``, ``clock=SteppingClock()``).
     logs : a stream for function and gateway logs, or None to keep them only in ``gateway.logs``.
     debug : no timeouts and one execution environment per function (for ``breakpoint()``).
-    inprocess_sdk : answer the functions' ``@connections`` calls inside this process (botocore still
-        serialises, validates and parses them); False sends every call over HTTP to the gateway.
+    inprocess_sdk : answer the functions' ``@connections`` and DynamoDB calls inside this process
+        (botocore still serialises, validates, signs and parses them); False sends every call over HTTP.
     """
 
     def __init__(
@@ -92,7 +92,7 @@ class LocalGateway:
         self.credentials = credentials
         self.api = api
         self.inprocess_sdk = inprocess_sdk
-        self._hook: Any = None
+        self._hooks: list[Any] = []
         self.model: WebSocketApp | None = None
         self.gateway: Gateway | None = None
         self.runtimes: dict[str, FunctionRuntime] = {}
@@ -196,7 +196,13 @@ class LocalGateway:
         self.gateway.port = self.port
         self._serve_in_thread(sock)
         if self.inprocess_sdk:
-            self._hook = sdk.install(self._manage_from_thread, endpoint=self.management_endpoint)
+            self._hooks.append(sdk.install(self._manage_from_thread, endpoint=self.management_endpoint))
+            if self._dynamodb is not None:
+                self._hooks.append(
+                    sdk.install(
+                        self._dynamodb.answer, endpoint=self._dynamodb.endpoint, event="before-send.dynamodb"
+                    )
+                )
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -265,9 +271,8 @@ class LocalGateway:
         return asyncio.run_coroutine_threadsafe(call, self._loop).result(30)
 
     def stop(self) -> None:
-        if self._hook is not None:
-            sdk.uninstall(self._hook)
-            self._hook = None
+        while self._hooks:
+            sdk.uninstall(self._hooks.pop())
         if self._loop is not None and self._thread is not None and self._thread.is_alive():
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=15)

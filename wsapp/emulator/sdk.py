@@ -1,4 +1,4 @@
-"""Answer the SDK's ``@connections`` calls inside this process.
+"""Answer the SDK's ``@connections`` (and embedded DynamoDB) calls inside this process.
 
 botocore emits ``before-send`` just before a request goes on the wire; a handler that returns a
 response ends the request there. Serialisation, parameter validation and error parsing (a 410
@@ -44,8 +44,8 @@ def body_of(request: AWSPreparedRequest) -> bytes:
     return body.encode() if isinstance(body, str) else bytes(body)
 
 
-def install(answer: Answer, *, endpoint: str | None = None) -> Callable[..., Any]:
-    """Route management calls to ``answer`` (only those for ``endpoint``, when given)."""
+def install(answer: Answer, *, endpoint: str | None = None, event: str = EVENT) -> Callable[..., Any]:
+    """Route one service's calls to ``answer`` (only those for ``endpoint``, when given)."""
     prefix = endpoint.rstrip("/") + "/" if endpoint else None
 
     def hook(request: AWSPreparedRequest, **_: Any) -> AWSResponse | None:
@@ -55,13 +55,14 @@ def install(answer: Answer, *, endpoint: str | None = None) -> Callable[..., Any
         return response(request.url, status, headers, payload)
 
     session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-    session.events.register(EVENT, hook)
+    session.events.register(event, hook)
+    hook.event = event  # type: ignore[attr-defined]
     return hook
 
 
 def uninstall(hook: Callable[..., Any]) -> None:
     if boto3.DEFAULT_SESSION is not None:
-        boto3.DEFAULT_SESSION.events.unregister(EVENT, hook)
+        boto3.DEFAULT_SESSION.events.unregister(hook.event, hook)  # type: ignore[attr-defined]
 
 
 class PostRecorder:
