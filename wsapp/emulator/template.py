@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import yaml
+from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
 from samtranslator.model.exceptions import InvalidDocumentException
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
@@ -89,7 +90,12 @@ def translate(template: dict[str, Any], parameters: Mapping[str, str], account: 
         "AWS::Partition": account.partition,
         "AWS::StackName": account.stack_name,
     }
-    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=account.region))
+    # The translator records metrics for CloudWatch; unpublished ones make it log a warning whenever the
+    # garbage collector gets to it, so "publish" them to the dummy publisher that drops them.
+    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+    translator = Translator(
+        None, Parser(), boto_session=boto3.session.Session(region_name=account.region), metrics=metrics
+    )
     try:
         return translator.translate(
             template, parameter_values=values, get_managed_policy_map=_NoManagedPolicies().load
@@ -97,6 +103,26 @@ def translate(template: dict[str, Any], parameters: Mapping[str, str], account: 
     except InvalidDocumentException as exc:
         first = exc.causes[0] if exc.causes else exc
         raise TemplateError(f"SAM translation failed: {first}") from None
+    finally:
+        metrics.publish()
+
+
+def translate_file(
+    path: str | Path,
+    parameters: Mapping[str, str] | None = None,
+    *,
+    account: Account | None = None,
+    dev_secret: str | None = None,
+) -> dict[str, Any]:
+    """``path`` as plain CloudFormation, as the SAM transform would hand it over (no AWS call).
+
+    Local ``CodeUri`` folders appear as placeholder ``s3://wsapp-local-code/`` URIs.
+    """
+    path = Path(path).resolve()
+    template = read_template(path)
+    _replace_local_code(template, path.parent)
+    values = resolve_parameters(template.get("Parameters") or {}, parameters or {}, dev_secret=dev_secret)
+    return translate(template, values, account or Account())
 
 
 def load_app(

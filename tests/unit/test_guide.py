@@ -1,0 +1,44 @@
+"""wsapp.guide and translate_file: the notebooks' display helpers over the real template."""
+
+import gc
+import logging
+
+from wsapp import guide
+from wsapp.auth import LOCAL_DEV_SECRET
+from wsapp.emulator.template import translate_file
+from wsapp.testing import TEMPLATE, load_event
+
+
+def test_translate_file_gives_plain_cloudformation_without_a_stray_warning(caplog):
+    with caplog.at_level(logging.WARNING):
+        cfn = translate_file(TEMPLATE, dev_secret=LOCAL_DEV_SECRET)
+        gc.collect()  # samtranslator warns about unpublished metrics when its Metrics object is collected
+    assert "Transform" not in cfn
+    assert guide.resource_counts(cfn)["AWS::Lambda::Function"] == 2
+    assert not [r for r in caplog.records if "unpublished metrics" in r.getMessage()]
+
+
+def test_route_chains_follow_route_integration_function_handler():
+    chains = {c["routeKey"]: c for c in guide.route_chains(translate_file(TEMPLATE, dev_secret="x" * 32))}
+    assert sorted(chains) == ["$connect", "$default", "$disconnect", "ping"]
+    assert {c["handler"] for c in chains.values()} == {"wsapp.handlers.websocket.handler"}
+    assert chains["$connect"]["authorizer"]["handler"] == "wsapp.handlers.authorizer.handler"
+    assert "authorizer" not in chains["$default"]
+
+
+def test_iam_statements_per_role():
+    roles = guide.iam_statements(translate_file(TEMPLATE, dev_secret="x" * 32))
+    assert roles["AuthorizerFunctionRole"]["statements"] == []
+    sids = [s["Sid"] for s in roles["WebSocketFunctionRole"]["statements"]]
+    assert sids == ["ConnectionTable", "ManageConnections"]
+
+
+def test_shape_lists_sorted_keys():
+    shape = guide.shape(load_event("message_marco"))
+    assert shape["keys"] == ["body", "isBase64Encoded", "requestContext"]
+    assert "messageId" in shape["requestContext"]
+
+
+def test_show_prints_sorted_json(capsys):
+    guide.show({"b": 1, "a": ["é"]})
+    assert capsys.readouterr().out == '{\n  "a": [\n    "é"\n  ],\n  "b": 1\n}\n'

@@ -1,0 +1,126 @@
+"""Display helpers for the notebooks (never imported by handlers).
+
+Each turns something wsapp produces into a small, sorted, JSON-shaped value, so a notebook cell is
+one call and its stored output is exact: no default reprs, no absolute paths, no dict-order noise.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wsapp.emulator.invoke import Outcome
+
+_ARN_OF = re.compile(r"\$\{(\w+)\.Arn\}")
+
+
+def show(value: Any) -> None:
+    """Print ``value`` as indented JSON with sorted keys (the one way the notebooks print structures)."""
+    print(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def shape(event: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The keys of an event, top level and ``requestContext``, sorted: what a handler can rely on."""
+    return {
+        "keys": sorted(event),
+        "requestContext": sorted(event.get("requestContext") or {}),
+    }
+
+
+def _decoded(body: bytes) -> Any:
+    text = body.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def outcome(result: Outcome) -> dict[str, Any]:
+    """One ``wsapp.emulator.invoke`` outcome without its volatile parts (request id, duration)."""
+    call = result.invocation
+    summary: dict[str, Any] = {"function": result.function}
+    if call.ok:
+        summary["response"] = call.value
+    else:
+        summary["error"] = {"type": call.error_type, "message": call.error_message}
+    summary["posted"] = [
+        {"method": method, "connectionId": connection, "data": _decoded(body)}
+        for method, connection, body in result.posts
+    ]
+    return summary
+
+
+# -- a translated (plain CloudFormation) template -------------------------------------------------
+
+
+def resources_of(cfn: Mapping[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    """``{logical id: Properties}`` of every resource of type ``kind``, sorted by logical id."""
+    found = {n: r.get("Properties") or {} for n, r in cfn["Resources"].items() if r.get("Type") == kind}
+    return dict(sorted(found.items()))
+
+
+def resource_counts(cfn: Mapping[str, Any]) -> dict[str, int]:
+    """How many resources of each type, sorted by type."""
+    return dict(sorted(Counter(r["Type"] for r in cfn["Resources"].values()).items()))
+
+
+def _ref(value: Any) -> str | None:
+    """The logical id a ``Ref``, ``Fn::GetAtt`` or ``Fn::Sub`` of ``${X.Arn}`` points at, if any."""
+    if isinstance(value, Mapping):
+        if "Ref" in value:
+            return str(value["Ref"])
+        if "Fn::GetAtt" in value:
+            att = value["Fn::GetAtt"]
+            return str(att[0] if isinstance(att, list) else att.split(".")[0])
+        if "Fn::Sub" in value:
+            sub = value["Fn::Sub"]
+            match = _ARN_OF.search(sub if isinstance(sub, str) else str(sub[0]))
+            return match.group(1) if match else None
+        if "Fn::Join" in value:
+            refs = [_ref(part) for part in value["Fn::Join"][1]]
+            return next((r for r in refs if r), None)
+    return None
+
+
+def route_chains(cfn: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """For each route, sorted by key: route → integration → function → its ``Handler`` (+ authorizer)."""
+    integrations = resources_of(cfn, "AWS::ApiGatewayV2::Integration")
+    functions = resources_of(cfn, "AWS::Lambda::Function")
+    authorizers = resources_of(cfn, "AWS::ApiGatewayV2::Authorizer")
+    chains = []
+    for name, route in resources_of(cfn, "AWS::ApiGatewayV2::Route").items():
+        integration = _ref(route.get("Target"))
+        function = _ref(integrations.get(integration or "", {}).get("IntegrationUri"))
+        chain: dict[str, Any] = {
+            "routeKey": route["RouteKey"],
+            "route": name,
+            "integration": integration,
+            "function": function,
+            "handler": functions.get(function or "", {}).get("Handler"),
+        }
+        authorizer = _ref(route.get("AuthorizerId"))
+        if authorizer:
+            auth_function = _ref(authorizers[authorizer].get("AuthorizerUri"))
+            chain["authorizer"] = {
+                "name": authorizer,
+                "function": auth_function,
+                "handler": functions.get(auth_function or "", {}).get("Handler"),
+            }
+        chains.append(chain)
+    return sorted(chains, key=lambda c: c["routeKey"])
+
+
+def iam_statements(cfn: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per execution role: its managed policy ARNs and every inline statement."""
+    roles = {}
+    for name, role in resources_of(cfn, "AWS::IAM::Role").items():
+        statements: list[Any] = []
+        for policy in role.get("Policies") or []:
+            statements.extend(policy["PolicyDocument"]["Statement"])
+        managed = sorted(map(str, role.get("ManagedPolicyArns") or []))
+        roles[name] = {"managed": managed, "statements": statements}
+    return roles
