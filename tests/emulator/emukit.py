@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import socket
+import struct
 import textwrap
 import time
 from collections.abc import Callable
@@ -452,3 +453,18 @@ def signed_headers(gw: Any, method: str, url: str, body: bytes = b"") -> dict[st
     request = AWSRequest(method=method, url=url, data=body)
     SigV4Auth(Credentials("x", "y"), "execute-api", "us-east-1").add_auth(request)
     return dict(request.headers.items())
+
+
+def close_code(ws: websocket.WebSocket) -> int | None:
+    """Read (data and pongs included) until the server's close frame, answer it; its status code."""
+    while True:
+        frame = ws.recv_frame()  # raw: no automatic close reply (the socket may already be gone)
+        if frame.opcode == websocket.ABNF.OPCODE_CLOSE:
+            break
+    code = struct.unpack("!H", frame.data[:2])[0] if len(frame.data) >= 2 else None
+    try:
+        ws.send_close(code or 1000)  # complete the closing handshake, as a client does
+    except (websocket.WebSocketConnectionClosedException, OSError):
+        pass
+    ws.shutdown()
+    return code

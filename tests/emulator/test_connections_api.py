@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import struct
 import threading
 from datetime import UTC, datetime
 
 import aiohttp
 import pytest
 import websocket
-from emukit import DEADLINE, connection_id_of, open_ws, signed_headers, wait_until
+from emukit import DEADLINE, close_code, connection_id_of, open_ws, signed_headers, wait_until
 from yarl import URL
 
 
@@ -22,14 +21,6 @@ def conn(lab):
     cid = connection_id_of(lab, ws, before)
     yield ws, cid
     ws.close()
-
-
-def close_code(ws: websocket.WebSocket) -> int | None:
-    """Read until the server's close frame; its status code."""
-    while True:
-        opcode, frame = ws.recv_data_frame(True)
-        if opcode == websocket.ABNF.OPCODE_CLOSE:
-            return struct.unpack("!H", frame.data[:2])[0] if len(frame.data) >= 2 else None
 
 
 def run(coro):
