@@ -52,6 +52,20 @@ class CodeWatcher:
                 sys.modules.pop(name, None)
             self._mtimes.clear()
 
+    def snapshot(self) -> None:
+        """Remember the on-disk version of the code just imported: any later edit counts as a change.
+
+        Without this, a module's mtime was first read at the first check *after* the import, so an edit
+        made before that check (within ``min_interval`` of start, or before the first event) became the
+        baseline and was never picked up.
+        """
+        with self._lock:
+            for path in self._watched().values():
+                try:
+                    self._mtimes.setdefault(path, os.stat(path).st_mtime)
+                except OSError:
+                    continue
+
     def refresh_if_changed(self) -> bool:
         """Purge if any watched module changed since last seen; True when it did."""
         now = time.monotonic()

@@ -159,6 +159,8 @@ class FunctionRuntime:
                 module = importlib.import_module(module_name)
             except Exception as exc:  # any error while importing is the function's init error
                 raise HandlerImportError(self.spec.logical_id, self.spec.handler, _one_line(exc)) from exc
+            if self.watcher is not None:
+                self.watcher.snapshot()  # the baseline for "edited since imported"
         func = getattr(module, attr, None)
         if not callable(func):
             raise HandlerImportError(
