@@ -70,10 +70,12 @@ class EmbeddedDynamoDB:
     def answer(self, request: Any) -> tuple[int, dict[str, str], bytes]:
         """Serve one SDK request (a botocore ``AWSPreparedRequest``) without a socket."""
         if self._client is None:
-            from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+            from moto.moto_server.werkzeug_app import create_backend_app
             from werkzeug.test import Client
 
-            self._client = Client(DomainDispatcherApplication(create_backend_app))
+            # Straight to the DynamoDB backend: the dispatcher that guesses a service per request costs more
+            # than the request itself.
+            self._client = Client(create_backend_app("dynamodb"))
         url = urlsplit(request.url)
         headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
         body = request.body or b""
