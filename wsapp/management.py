@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+import re
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -45,14 +46,27 @@ def endpoint_for(event: WebSocketEvent, env: Mapping[str, str] = os.environ) -> 
     return f"https://{event.domain_name}/{event.stage}"
 
 
+_REGION_IN_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com")
+
+
 def client_for(endpoint: str) -> Any:
-    """One lazily created client per endpoint per container (clients are thread-safe and costly)."""
+    """One lazily created client per endpoint per container (clients are thread-safe and costly).
+
+    The region comes from an ``execute-api`` endpoint's host name when it has one, so the client
+    also works outside Lambda where no region is configured.
+    """
     client = _clients.get(endpoint)
     if client is None:
         with _clients_lock:
             client = _clients.get(endpoint)
             if client is None:
-                client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=_CONFIG)
+                match = _REGION_IN_HOST.search(endpoint)
+                client = boto3.client(
+                    "apigatewaymanagementapi",
+                    endpoint_url=endpoint,
+                    config=_CONFIG,
+                    region_name=match.group(1) if match else None,
+                )
                 _clients[endpoint] = client
     return client
 
