@@ -7,7 +7,7 @@ import time
 
 import pytest
 import websocket
-from emukit import close_code, connection_id_of, open_ws
+from emukit import close_code, connection_id_of, handshake_status, management, open_ws
 
 from wsapp.emulator import Limits, LocalGateway
 
@@ -103,7 +103,7 @@ def test_idle_connection_is_closed_with_going_away_and_disconnect_runs(limited, 
 def test_data_frames_reset_the_idle_timer(limited):
     ws, _ = opened(limited)
     try:
-        deadline = time.monotonic() + 2.5 * IDLE
+        deadline = time.monotonic() + 2 * IDLE  # past the idle timeout, short of the cap
         while time.monotonic() < deadline:
             ws.send(json.dumps({"action": "oneway"}))  # inbound data, nothing comes back
             time.sleep(IDLE / 3)
@@ -164,3 +164,30 @@ def test_tcp_drop_without_close_frame_gives_1006(lab, captured):
     ws, cid = opened(lab)
     ws.shutdown()  # closes the socket without a close frame
     assert disconnect_status(captured, cid)[0] == 1006  # UNCONFIRMED; the emulator's default
+
+
+def test_posts_from_the_server_count_as_activity_for_the_idle_timer(limited):
+    ws, cid = opened(limited)
+    client = management(limited)
+    try:
+        deadline = time.monotonic() + 2 * IDLE  # past the idle timeout, short of the cap
+        while time.monotonic() < deadline:
+            client.post_to_connection(ConnectionId=cid, Data=b"keep-alive")  # outbound data only
+            assert ws.recv() == "keep-alive"
+            time.sleep(IDLE / 3)
+        assert client.get_connection(ConnectionId=cid)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    finally:
+        ws.close()
+
+
+def test_new_connections_over_the_rate_limit_are_refused_with_429(lab_template):
+    # API Gateway's quota is 500/s per account; the status of a refusal is UNCONFIRMED (429 here).
+    with LocalGateway(lab_template, limits=Limits(connect_rate=2)) as gw:
+        statuses = [handshake_status(gw, "auth=allow") for _ in range(3)]
+    assert statuses == [101, 101, 429]
+
+
+def test_connect_integration_timeout_rejects_the_handshake_with_504(lab_template):
+    # UNCONFIRMED status; the reference recommends 504.
+    with LocalGateway(lab_template, limits=Limits(integration_timeout=0.3)) as gw:
+        assert handshake_status(gw, "auth=allow&connect=sleep&seconds=1") == 504
