@@ -32,6 +32,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=int, default=10, help="execution environments per function")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--quiet", action="store_true", help="do not print function logs")
+    parser.add_argument(
+        "--credentials",
+        metavar="KEY:SECRET",
+        help="@connections callers must sign with these (default: any SigV4 signature)",
+    )
+    parser.add_argument(
+        "--no-inprocess-sdk",
+        action="store_true",
+        help="send the functions' @connections and DynamoDB calls over HTTP too",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +55,12 @@ def run(args: argparse.Namespace) -> int:
         limits = replace(limits, idle_timeout=args.idle_timeout)
     if args.max_duration is not None:
         limits = replace(limits, max_duration=args.max_duration)
+    credentials = None
+    if args.credentials:
+        key, sep, secret = args.credentials.partition(":")
+        if not sep or not key or not secret:
+            raise UsageError("--credentials must be ACCESS_KEY_ID:SECRET_ACCESS_KEY")
+        credentials = (key, secret)
     gateway = LocalGateway(
         args.template,
         parameters=parse_parameters(args.parameter),
@@ -56,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         concurrency=args.concurrency,
         debug=args.debug,
         logs=None if args.quiet else sys.stdout,
+        credentials=credentials,
+        inprocess_sdk=not args.no_inprocess_sdk,
     )
     try:
         gateway.start()

@@ -1,4 +1,4 @@
-"""The template's DynamoDB tables, served locally by moto's server on a free loopback port.
+"""The template's DynamoDB tables, served locally by moto on a free loopback port.
 
 Handlers reach it through ``AWS_ENDPOINT_URL_DYNAMODB`` (the SDK's own per-service endpoint
 variable), so their DynamoDB code runs unchanged with no AWS account. In this process the same
@@ -8,11 +8,13 @@ requests can skip the socket: :meth:`answer` hands them to moto's WSGI applicati
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+from botocore.exceptions import EndpointConnectionError
 
 from wsapp.emulator.errors import EmulatorError
 from wsapp.emulator.model import TableSpec
@@ -31,21 +33,46 @@ LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "loc
 
 
 class EmbeddedDynamoDB:
+    """moto's DynamoDB application behind a loopback HTTP server, and callable in-process too.
+
+    ``down = True`` simulates an outage for fault tests: HTTP callers get 503 ServiceUnavailable and
+    in-process callers a connection error, until it is set back to False.
+    """
+
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
         self.endpoint = ""
-        self._server: Any = None
+        self.down = False
+        self._app: Any = None
         self._client: Any = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
 
     def start(self) -> str:
-        from moto.server import ThreadedMotoServer  # heavy; only when a template has tables
+        # Heavy imports, only when a template has tables. Straight to the DynamoDB backend: moto's
+        # dispatcher that guesses the service of every request costs more than the request itself.
+        from moto.moto_server.werkzeug_app import create_backend_app
+        from werkzeug.serving import make_server
+        from werkzeug.test import Client
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
-        self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
-        self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
+        self._app = create_backend_app("dynamodb")
+        self._client = Client(self._app)
+        self._server = make_server(self.host, 0, self._wsgi, threaded=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="wsapp-dynamodb", daemon=True)
+        self._thread.start()
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.endpoint = f"http://{host}:{self._server.server_port}"
         return self.endpoint
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.down:
+            start_response(
+                "503 Service Unavailable",
+                [("x-amzn-ErrorType", "ServiceUnavailable"), ("Content-Type", "application/x-amz-json-1.0")],
+            )
+            return [b'{"__type":"com.amazonaws.dynamodb.v20120810#ServiceUnavailable","message":"outage"}']
+        return self._app(environ, start_response)
 
     def create_tables(self, tables: Sequence[TableSpec], region: str) -> None:
         # A session of its own: boto3's default session belongs to the functions (see gateway.py).
@@ -69,13 +96,8 @@ class EmbeddedDynamoDB:
 
     def answer(self, request: Any) -> tuple[int, dict[str, str], bytes]:
         """Serve one SDK request (a botocore ``AWSPreparedRequest``) without a socket."""
-        if self._client is None:
-            from moto.moto_server.werkzeug_app import create_backend_app
-            from werkzeug.test import Client
-
-            # Straight to the DynamoDB backend: the dispatcher that guesses a service per request costs more
-            # than the request itself.
-            self._client = Client(create_backend_app("dynamodb"))
+        if self.down:
+            raise EndpointConnectionError(endpoint_url=self.endpoint)
         url = urlsplit(request.url)
         headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
         body = request.body or b""
@@ -92,5 +114,9 @@ class EmbeddedDynamoDB:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.stop()
+            self._server.shutdown()
+            self._server.server_close()
             self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

@@ -130,6 +130,11 @@ class LocalGateway:
         return list(self.sink.lines)
 
     @property
+    def dynamodb(self) -> EmbeddedDynamoDB | None:
+        """The embedded DynamoDB (``.endpoint``; ``.down = True`` simulates an outage), if any."""
+        return self._dynamodb
+
+    @property
     def connection_ids(self) -> list[str]:
         return [c.connection_id for c in self.gateway.connections] if self.gateway else []
 
