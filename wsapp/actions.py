@@ -21,7 +21,12 @@ def utc_now_iso() -> str:
 
 @action("marco")
 def marco(request: ActionRequest) -> Reply:
-    return {"action": "polo", "ts": utc_now_iso()}
+    """``polo`` with the time; an ``id`` in the request comes back, so a client can pair replies."""
+    reply: dict[str, object] = {"action": "polo", "ts": utc_now_iso()}
+    correlation = request.payload.get("id")
+    if isinstance(correlation, (str, int)) and not isinstance(correlation, bool):
+        reply["id"] = correlation
+    return reply
 
 
 @action("ping", two_way=True)
