@@ -29,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="repeatable connection and request ids")
     parser.add_argument("--idle-timeout", type=float, help="seconds (API Gateway: 600)")
     parser.add_argument("--max-duration", type=float, help="seconds (API Gateway: 7200)")
+    parser.add_argument(
+        "--connect-rate",
+        type=float,
+        help="new connections per second before 429 (API Gateway's quota: 500; 0 = no limit)",
+    )
     parser.add_argument("--concurrency", type=int, default=10, help="execution environments per function")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--quiet", action="store_true", help="do not print function logs")
@@ -55,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         limits = replace(limits, idle_timeout=args.idle_timeout)
     if args.max_duration is not None:
         limits = replace(limits, max_duration=args.max_duration)
+    if args.connect_rate is not None:
+        limits = replace(limits, connect_rate=args.connect_rate)
     credentials = None
     if args.credentials:
         key, sep, secret = args.credentials.partition(":")
