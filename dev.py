@@ -3,6 +3,7 @@
 
     python3 dev.py lab    # JupyterLab on notebooks/ (creates .venv with the lab extras on first use)
     python3 dev.py test   # the whole test suite: ruff, pytest on tests/, strict nbval on notebooks/
+    python3 dev.py bench  # the benchmarks (bench/run.py), figures against the machine's ceiling
 
 The environment lives in .venv and is re-installed whenever pyproject.toml changes.
 """
@@ -68,8 +69,13 @@ def test(argv: list[str]) -> None:
     run(PY, "-m", "pytest", *nbval, *paths, *argv)
 
 
+def bench(argv: list[str]) -> None:
+    ensure_env("test")
+    run(PY, ROOT / "bench" / "run.py", *argv)
+
+
 def main() -> None:
-    commands = {"lab": lab, "test": test}
+    commands = {"lab": lab, "test": test, "bench": bench}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: python3 dev.py {{{'|'.join(commands)}}} [extra arguments]")
     commands[sys.argv[1]](sys.argv[2:])
