@@ -256,9 +256,11 @@ class LocalGateway:
 
     async def _open(self, sock: socket.socket) -> None:
         assert self.gateway is not None
-        self._runner = web.AppRunner(self.gateway.web_app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.gateway.web_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
         await self._runner.setup()
-        await web.SockSite(self._runner, sock, shutdown_timeout=1.0).start()
+        await web.SockSite(self._runner, sock).start()
 
     async def _close(self) -> None:
         if self.gateway is not None:
