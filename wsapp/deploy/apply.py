@@ -6,6 +6,7 @@ one clear line. ``say`` receives everything meant for the user, so the CLI decid
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,9 +118,26 @@ def show_change_set(change_set: dict[str, Any], plan: DeployPlan, say: Say) -> N
         say(f"  parameter {p['ParameterKey']} = {value}")
 
 
-def stream_events(aws: Aws, cfn: Any, name: str, since: float, say: Say) -> str:
-    """Print the stack's new events as they come; return the status it settles in."""
-    seen: set[str] = set()
+def event_ids(cfn: Any, name: str) -> set[str]:
+    """The ids of the stack's latest events (its first page, newest first), or none if it has none.
+
+    Taken just before an operation starts, they are what :func:`stream_events` must not show again:
+    the one-second slack for clock skew would otherwise let the end of a previous operation (a create
+    right before a delete, on a fast emulator) into this one's events.
+    """
+    try:
+        return {e["EventId"] for e in cfn.describe_stack_events(StackName=name)["StackEvents"]}
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            return set()
+        raise
+
+
+def stream_events(
+    aws: Aws, cfn: Any, name: str, since: float, say: Say, *, shown: set[str] | None = None
+) -> str:
+    """Print the stack's new events as they come (none in ``shown``); return the status it settles in."""
+    seen: set[str] = set(shown or ())
     deadline = time.monotonic() + aws.timeout_seconds
     while True:
         events = []
@@ -174,7 +192,8 @@ def deploy(aws: Aws, plan: DeployPlan, say: Say) -> dict[str, str]:
     bucket = ensure_artifact(aws, plan, say)
     change_set = cfn.create_change_set(
         StackName=plan.stack_name,
-        ChangeSetName=f"wsapp-{time.strftime('%Y%m%d%H%M%S')}",
+        # Unique even for two deploys within a second (a no-op update right after a create).
+        ChangeSetName=f"wsapp-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}",
         ChangeSetType="CREATE" if creating else "UPDATE",
         TemplateBody=plan.template_body(bucket),
         Parameters=_parameters(plan, None if creating else existing),
@@ -189,9 +208,9 @@ def deploy(aws: Aws, plan: DeployPlan, say: Say) -> dict[str, str]:
             return outputs(aws, plan.stack_name)
         raise DeployFailed(f"change set failed: {reason}")
     show_change_set(described, plan, say)
-    since = time.time()
+    before, since = event_ids(cfn, plan.stack_name), time.time()
     cfn.execute_change_set(ChangeSetName=change_set["Id"])
-    final = stream_events(aws, cfn, plan.stack_name, since, say)
+    final = stream_events(aws, cfn, plan.stack_name, since, say, shown=before)
     if final not in {"CREATE_COMPLETE", "UPDATE_COMPLETE"}:
         raise DeployFailed(
             f"{plan.stack_name} ended in {final}: {_first_failure(cfn, plan.stack_name, since)}"
@@ -224,9 +243,9 @@ def destroy(aws: Aws, name: str, say: Say) -> None:
     if stack_status(cfn, name) is None:
         say(f"no stack named {name} in {aws.region}: nothing to delete")
         return
-    since = time.time()
+    before, since = event_ids(cfn, name), time.time()
     cfn.delete_stack(StackName=name)
-    final = stream_events(aws, cfn, name, since, say)
+    final = stream_events(aws, cfn, name, since, say, shown=before)
     if final != "DELETE_COMPLETE":
         raise DeployFailed(f"{name} ended in {final}: {_first_failure(cfn, name, since)}")
     say(f"deleted {name}")

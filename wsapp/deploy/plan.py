@@ -119,12 +119,16 @@ def with_artifact(template: dict[str, Any], bucket: str, key: str) -> dict[str, 
 def translate(template: dict[str, Any], parameters: dict[str, str], region: str) -> dict[str, str]:
     """Logical id → resource type after the SAM transform, computed offline."""
     import boto3
+    from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
-    # A session only names the region here; the translator makes no AWS call with it.
-    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
+    # A session only names the region here; the translator makes no AWS call with it. Its metrics are
+    # "published" to a publisher that drops them, else it warns when the garbage collector gets to them.
+    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+    session = boto3.session.Session(region_name=region)
+    translator = Translator(None, Parser(), boto_session=session, metrics=metrics)
     values = {"AWS::Region": region, "AWS::AccountId": "123456789012", "AWS::Partition": "aws"}
     values.update(parameters)
     try:
@@ -132,6 +136,8 @@ def translate(template: dict[str, Any], parameters: dict[str, str], region: str)
         output = translator.translate(json.loads(json.dumps(template)), values, get_managed_policy_map=dict)
     except InvalidDocumentException as exc:
         raise PlanError("; ".join(str(e) for e in exc.causes)) from None
+    finally:
+        metrics.publish()
     return {rid: res["Type"] for rid, res in output["Resources"].items()}
 
 
