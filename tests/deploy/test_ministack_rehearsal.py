@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from pathlib import Path
 
 import boto3
@@ -16,6 +15,7 @@ import pytest
 
 from wsapp.cli import main
 from wsapp.deploy.plan import load_template
+from wsapp.deploy.rehearsal import rehearsal_template
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,10 +29,8 @@ pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("fake_aws")]
 
 @pytest.fixture
 def template(tmp_path):
-    data = load_template(ROOT / "template.yaml")
-    del data["Resources"]["PingRouteResponse"]
-    path = tmp_path / "template.json"
-    path.write_text(json.dumps(data))
+    path = rehearsal_template(ROOT / "template.yaml", tmp_path)
+    assert "PingRouteResponse" not in load_template(path)["Resources"]
     return path
 
 
@@ -113,6 +111,8 @@ def test_deploy_update_outputs_and_destroy_on_ministack(ministack, template, cap
     # WHEN destroyed THEN the stack and its API are gone, and a second destroy is harmless
     code, out = wsapp(capsys, "destroy", "--stack-name", STACK, "--endpoint-url", ministack)
     assert (code, out.splitlines()[-1]) == (0, f"deleted {STACK}")
+    assert "DELETE_COMPLETE              WebSocketApi" in out
+    assert "CREATE_" not in out and "UPDATE_" not in out  # only this operation's events are streamed
     assert api_id not in {a["ApiId"] for a in apigw.get_apis()["Items"]}
     code, out = wsapp(capsys, "outputs", "--stack-name", STACK, "--endpoint-url", ministack)
     assert (code, out.strip()) == (1, f"wsapp outputs: no stack named {STACK} in us-east-1")
