@@ -46,7 +46,8 @@ def test_the_clients_connections_are_closed_and_disconnected(gateway):
     deadline = time.monotonic() + 5
     while set(gateway.connection_ids) - before and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert set(gateway.connection_ids) == before
+    # None of the load's connections is left (an earlier test's may close meanwhile: only new ids count).
+    assert set(gateway.connection_ids) - before == set()
 
 
 def test_a_rejected_handshake_is_an_error_line_not_an_exception(gateway):

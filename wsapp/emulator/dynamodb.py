@@ -59,7 +59,13 @@ class EmbeddedDynamoDB:
         self._app = create_backend_app("dynamodb")
         self._client = Client(self._app)
         self._server = make_server(self.host, 0, self._wsgi, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="wsapp-dynamodb", daemon=True)
+        # A short poll interval: shutdown waits for it, and a gateway should stop promptly.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="wsapp-dynamodb",
+            daemon=True,
+        )
         self._thread.start()
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.endpoint = f"http://{host}:{self._server.server_port}"
