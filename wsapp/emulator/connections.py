@@ -34,7 +34,8 @@ class Connection:
     ws: web.WebSocketResponse | None = field(default=None, repr=False)
     close_code: int | None = None  # set by whoever closes first (gateway side)
     close_reason: str = ""
-    send_lock: asyncio.Lock | None = field(default=None, repr=False)
+    # Done once the 101 has gone out: sends accepted a moment earlier (a fast in-process caller) wait for it.
+    opened: asyncio.Future[None] | None = field(default=None, repr=False)
 
     @property
     def identity(self) -> dict[str, str]:

@@ -11,7 +11,6 @@ import logging
 import threading
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
 from botocore.exceptions import EndpointConnectionError
@@ -44,7 +43,6 @@ class EmbeddedDynamoDB:
         self.endpoint = ""
         self.down = False
         self._app: Any = None
-        self._client: Any = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -53,11 +51,9 @@ class EmbeddedDynamoDB:
         # dispatcher that guesses the service of every request costs more than the request itself.
         from moto.moto_server.werkzeug_app import create_backend_app
         from werkzeug.serving import make_server
-        from werkzeug.test import Client
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
         self._app = create_backend_app("dynamodb")
-        self._client = Client(self._app)
         self._server = make_server(self.host, 0, self._wsgi, threaded=True)
         # A short poll interval: shutdown waits for it, and a gateway should stop promptly.
         self._thread = threading.Thread(
@@ -101,22 +97,23 @@ class EmbeddedDynamoDB:
                 raise EmulatorError(f"{table.logical_id}: cannot create the local table: {exc}") from None
 
     def answer(self, request: Any) -> tuple[int, dict[str, str], bytes]:
-        """Serve one SDK request (a botocore ``AWSPreparedRequest``) without a socket."""
+        """Serve one SDK request (a botocore ``AWSPreparedRequest``) without a socket.
+
+        It goes to moto's DynamoDB response handler as moto's own in-process mock sends it, so the
+        request is parsed and the answer (errors included) serialised exactly as over HTTP.
+        """
         if self.down:
             raise EndpointConnectionError(endpoint_url=self.endpoint)
-        url = urlsplit(request.url)
-        headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
-        body = request.body or b""
-        if hasattr(body, "read"):
-            body = body.read()
-        reply = self._client.open(
-            path=url.path or "/",
-            method=request.method,
-            headers=headers,
-            data=body,
-            base_url=f"{url.scheme}://{url.netloc}",
-        )
-        return reply.status_code, dict(reply.headers), reply.get_data()
+        from moto.core.exceptions import HTTPException
+        from moto.core.request import normalize_request
+        from moto.dynamodb.responses import DynamoHandler
+
+        normalized = normalize_request(request)
+        try:
+            status, headers, body = DynamoHandler.dispatch(normalized, normalized.raw_url, normalized.headers)
+        except HTTPException as exc:
+            status, headers, body = exc.code, exc.get_headers(), exc.get_body()
+        return status, dict(headers), body.encode() if isinstance(body, str) else body
 
     def stop(self) -> None:
         if self._server is not None:

@@ -30,6 +30,16 @@ class OverlayEnviron(MutableMapping[str, str]):
             return overlay[key]
         return self.base[key]
 
+    def get(self, key: str, default: Any = None) -> Any:  # the hot path: os.environ.get / os.getenv
+        overlay = getattr(_local, "overlay", None)
+        if overlay and key in overlay:
+            return overlay[key]
+        return self.base.get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        overlay = getattr(_local, "overlay", None)
+        return bool(overlay and key in overlay) or key in self.base
+
     def __setitem__(self, key: str, value: str) -> None:
         overlay = self._overlay()
         if key in overlay and isinstance(overlay, dict):

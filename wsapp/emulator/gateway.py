@@ -269,13 +269,16 @@ class LocalGateway:
             await self._runner.cleanup()
 
     def _manage_from_thread(self, request: Any) -> tuple[int, dict[str, str], bytes]:
-        """A function's SDK call, answered on the gateway's loop while the function's thread waits."""
+        """A function's SDK call, decided in the function's thread; the socket write goes to the loop."""
         assert self.gateway is not None and self._loop is not None
-        body = sdk.body_of(request)
-        call = self.gateway.manage(
-            request.method, sdk.connection_id(request), body, signed=(request.url, request.headers)
+        loop, spawn = self._loop, self.gateway._spawn
+        return self.gateway.manage_now(
+            request.method,
+            sdk.connection_id(request),
+            sdk.body_of(request),
+            signed=(request.url, request.headers),
+            schedule=lambda coro: loop.call_soon_threadsafe(spawn, coro),
         )
-        return asyncio.run_coroutine_threadsafe(call, self._loop).result(30)
 
     def stop(self) -> None:
         while self._hooks:

@@ -5,7 +5,6 @@ Pure decision logic over invocations; the server turns a :class:`Verdict` into a
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Mapping
@@ -99,11 +98,10 @@ async def authorize(
 ) -> tuple[Verdict, int]:
     """Invoke the authorizer; the verdict and its latency in ms (for ``integrationLatency``)."""
     started = time.monotonic()
-    try:
-        result: Invocation = await asyncio.wait_for(runtime.invoke(event), limits.authorizer_timeout)
-    except TimeoutError:
-        return Verdict(500, "authorizer timed out"), int((time.monotonic() - started) * 1000)
+    result: Invocation = await runtime.submit(event, wait=limits.authorizer_timeout)
     latency = int((time.monotonic() - started) * 1000)
+    if result.gave_up:
+        return Verdict(500, "authorizer timed out"), latency
     if not result.ok:
         # Only the exact error message "Unauthorized" means 401 [DOC lambda-auth]; anything else is 500.
         if result.error_message == "Unauthorized":
@@ -114,9 +112,8 @@ async def authorize(
 
 async def connect(runtime: FunctionRuntime, event: dict[str, Any], timeout: float) -> Verdict:
     """Invoke ``$connect``: 2xx accepts; another status rejects with it; failure → 502; timeout → 504."""
-    try:
-        result = await asyncio.wait_for(runtime.invoke(event), timeout)
-    except TimeoutError:
+    result = await runtime.submit(event, wait=timeout)
+    if result.gave_up:
         return Verdict(504, "$connect integration timed out")  # UNCONFIRMED status
     if not result.ok:
         return Verdict(502, f"$connect failed: {result.error_type}")

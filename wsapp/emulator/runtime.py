@@ -19,6 +19,7 @@ import threading
 import time
 import traceback
 import uuid
+from asyncio import Future
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,7 @@ class Invocation:
     error_message: str | None = None
     timed_out: bool = False
     duration_ms: float = 0.0
+    gave_up: bool = False  # the caller's own timeout (API Gateway's integration timeout) ran out first
 
 
 class LambdaContext:
@@ -175,8 +177,8 @@ class FunctionRuntime:
         output.begin(self.sink, self.spec.logical_id, request_id)
         try:
             func = self.handler()
-            payload = json.loads(json.dumps(event))  # the handler gets its own copy, as over the wire
-            value = func(payload, LambdaContext(self.spec, request_id, deadline))
+            # The event is built afresh for each invocation, so the handler may keep or change it.
+            value = func(event, LambdaContext(self.spec, request_id, deadline))
             try:
                 value = json.loads(json.dumps(value))  # Lambda serialises the result to JSON
             except (TypeError, ValueError) as exc:
@@ -228,10 +230,18 @@ class FunctionRuntime:
         if spawn:
             _Worker(self).start()
 
-    async def invoke(self, event: Any, request_id: str | None = None) -> Invocation:
-        """Invoke in a warm environment; a run past the function's Timeout fails as Lambda's does."""
+    def submit(
+        self, event: Any, *, request_id: str | None = None, wait: float | None = None
+    ) -> Future[Invocation]:
+        """Start an invocation in a warm environment; the future resolves to its :class:`Invocation`.
+
+        A run past the function's Timeout fails as Lambda's does (``timed_out``) and its environment is
+        abandoned. ``wait`` is how long the caller (API Gateway's integration timeout) waits: when it
+        is shorter and runs out first, the result is ``gave_up`` while the function itself runs on.
+        Timers instead of ``asyncio.wait_for``: no task per invocation on the gateway's hot path.
+        """
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Invocation] = loop.create_future()
+        future: Future[Invocation] = loop.create_future()
 
         def done(result: Invocation) -> None:
             try:
@@ -243,24 +253,43 @@ class FunctionRuntime:
         timeout = self.spec.timeout if self.enforce_timeout else None
         job = _Job(event, request_id, timeout, done)
         self._submit(job)
-        if timeout is None:
-            return await future
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            job.abandoned = True
-            with self._lock:
-                self._live -= 1  # its thread may never return; the slot goes to a fresh environment
-            message = f"Task timed out after {self.spec.timeout:.2f} seconds"
-            self.sink.emit(f"[{self.spec.logical_id} {request_id}] {message}\n")
-            return Invocation(
-                request_id,
+        limits = [t for t in (timeout, wait) if t is not None]
+        if limits:
+            first = min(limits)
+            lambda_first = timeout is not None and timeout <= first
+            timer = loop.call_later(first, self._expire, job, future, lambda_first)
+            future.add_done_callback(lambda _: timer.cancel())
+        return future
+
+    def _expire(self, job: _Job, future: Future[Invocation], lambda_timeout: bool) -> None:
+        if future.done():
+            return
+        if not lambda_timeout:
+            future.set_result(
+                Invocation(job.request_id, False, error_type="IntegrationTimeout", gave_up=True)
+            )
+            return
+        job.abandoned = True
+        with self._lock:
+            self._live -= 1  # its thread may never return; the slot goes to a fresh environment
+        message = f"Task timed out after {self.spec.timeout:.2f} seconds"
+        self.sink.emit(f"[{self.spec.logical_id} {job.request_id}] {message}\n")
+        future.set_result(
+            Invocation(
+                job.request_id,
                 False,
                 error_type="Sandbox.Timedout",
                 error_message=message,
                 timed_out=True,
-                duration_ms=timeout * 1000,
+                duration_ms=self.spec.timeout * 1000,
             )
+        )
+
+    async def invoke(
+        self, event: Any, request_id: str | None = None, wait: float | None = None
+    ) -> Invocation:
+        """:meth:`submit` and wait for the outcome."""
+        return await self.submit(event, request_id=request_id, wait=wait)
 
     def close(self) -> None:
         with self._lock:

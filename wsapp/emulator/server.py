@@ -10,7 +10,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -195,15 +195,20 @@ class Gateway:
             autoping=self.behaviour.pong_on_ping,
             timeout=2.0,  # how long a close handshake may take
         )
+        conn.ws, conn.opened = ws, loop.create_future()
+        conn.opened_monotonic = conn.last_active_monotonic = time.monotonic()
+        conn.last_active_at = self.clock()
+        # Postable from the moment the 101 is written (410 before) [DOC re:Post]; a client in this very
+        # process may read the 101 and post before this coroutine resumes, so open it first.
+        conn.state = State.OPEN
         try:
             await ws.prepare(request)
         except (ConnectionResetError, RuntimeError):
+            conn.state = State.CLOSED
+            conn.opened.cancel()
             self.connections.remove(conn.connection_id)
             return ws
-        conn.ws, conn.send_lock = ws, asyncio.Lock()
-        conn.opened_monotonic = conn.last_active_monotonic = time.monotonic()
-        conn.last_active_at = self.clock()
-        conn.state = State.OPEN  # only now can @connections reach it (410 before) [DOC re:Post]
+        conn.opened.set_result(None)
         order = asyncio.Lock() if self.behaviour.serialize_per_connection else None
         client_close: tuple[int, str] | None = None
         try:
@@ -251,6 +256,11 @@ class Gateway:
             await conn.ws.close(code=code, message=b"" if code == 1000 else reason.encode())
 
     async def send(self, conn: Connection, data: str | bytes) -> bool:
+        if conn.opened is not None and not conn.opened.done():
+            try:
+                await conn.opened
+            except asyncio.CancelledError:
+                return False
         ws = conn.ws
         if ws is None or ws.closed or conn.state is not State.OPEN:
             return False
@@ -292,9 +302,8 @@ class Gateway:
             message_id=message_id,
             now_ms=self.clock(),
         )
-        try:
-            result = await asyncio.wait_for(runtime.invoke(event), self._integration_timeout(route))
-        except TimeoutError:
+        result = await runtime.submit(event, wait=self._integration_timeout(route))
+        if result.gave_up:
             await self.send(conn, error_frame("Endpoint request timed out", conn.connection_id, request_id))
             return
         if not result.ok:
@@ -323,9 +332,8 @@ class Gateway:
         event = events.disconnect_event(
             self.stage, conn, status=status[0], reason=status[1], request_id=self.ids(), now_ms=self.clock()
         )
-        try:
-            await asyncio.wait_for(runtime.invoke(event), self._integration_timeout(route))
-        except TimeoutError:
+        result = await runtime.submit(event, wait=self._integration_timeout(route))
+        if result.gave_up:
             self.log(f"{conn.connection_id} $disconnect timed out")
 
     async def _sweep(self) -> None:
@@ -372,53 +380,56 @@ class Gateway:
     async def manage(
         self, method: str, connection_id: str, body: bytes, *, signed: tuple[str, Mapping[str, str]] | None
     ) -> tuple[int, dict[str, str], bytes]:
-        """One Management API call: (status, headers, body), for HTTP and in-process callers alike."""
+        """One Management API call on the gateway's loop: (status, headers, body)."""
+        return self.manage_now(method, connection_id, body, signed=signed, schedule=self._spawn)
+
+    def manage_now(
+        self,
+        method: str,
+        connection_id: str,
+        body: bytes,
+        *,
+        signed: tuple[str, Mapping[str, str]] | None,
+        schedule: Callable[[Coroutine[Any, Any, Any]], None],
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Decide a Management API call at once, from any thread; ``schedule`` runs socket work on the loop.
+
+        Like API Gateway, a 200 means the message was accepted for the connection; the frame is written
+        right after. Deciding in the caller's thread lets a function's in-process SDK call return
+        without waiting for the gateway's loop to take its turn.
+        """
         if self.behaviour.require_sigv4:
             url, headers = signed if signed is not None else ("", {})
             problem = sigv4.check(method, url, headers, body, credentials=self.credentials)
             if problem is not None:
                 return (403, *_error("ForbiddenException", problem))
-        if method == "POST":
-            return await self._post(connection_id, body)
-        if method == "GET":
-            return self._get(connection_id)
-        if method == "DELETE":
-            return self._delete(connection_id)
-        return (403, *_error("ForbiddenException", "Forbidden"))
-
-    async def _post(self, connection_id: str, data: bytes) -> tuple[int, dict[str, str], bytes]:
-        if len(data) > self.limits.post_bytes:
+        if method not in ("POST", "GET", "DELETE"):
+            return (403, *_error("ForbiddenException", "Forbidden"))
+        if method == "POST" and len(body) > self.limits.post_bytes:
             return (413, *_error("PayloadTooLargeException", "Request entity too large"))
         conn = self.connections.open(connection_id)
         if conn is None:
             return GONE
-        payload: str | bytes = data
+        if method == "GET":
+            answer = {
+                "connectedAt": iso8601(conn.connected_at),
+                "identity": conn.identity,
+                "lastActiveAt": iso8601(conn.last_active_at),
+            }
+            return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
+        if method == "DELETE":
+            schedule(self.close(conn, *DELETED))
+            return 204, {}, b""
+        payload: str | bytes = body
         try:
-            payload = data.decode()
+            payload = body.decode()
         except UnicodeDecodeError:
             if not self.behaviour.binary_for_non_utf8:
-                payload = data.decode(errors="replace")
-        if not await self.send(conn, payload):
-            return GONE
+                payload = body.decode(errors="replace")
+        conn.last_active_monotonic = time.monotonic()  # outbound data counts as activity [OBS hotsock]
+        conn.last_active_at = self.clock()
+        schedule(self.send(conn, payload))
         return 200, {}, b""
-
-    def _get(self, connection_id: str) -> tuple[int, dict[str, str], bytes]:
-        conn = self.connections.open(connection_id)
-        if conn is None:
-            return GONE
-        answer = {
-            "connectedAt": iso8601(conn.connected_at),
-            "identity": conn.identity,
-            "lastActiveAt": iso8601(conn.last_active_at),
-        }
-        return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
-
-    def _delete(self, connection_id: str) -> tuple[int, dict[str, str], bytes]:
-        conn = self.connections.open(connection_id)
-        if conn is None:
-            return GONE
-        self._spawn(self.close(conn, *DELETED))
-        return 204, {}, b""
 
 
 # 410 with the error type in a header and an empty body, as API Gateway answers [OBS aws-sdk-js#3773].
