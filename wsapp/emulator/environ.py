@@ -3,7 +3,9 @@
 Each function has its own Environment, but ``os.environ`` is process-wide. While the emulator runs,
 ``os.environ`` is replaced by a mapping that lays the current thread's function environment over
 the process environment, so handlers read their own variables with ``os.environ``/``os.getenv``
-exactly as on Lambda, and two functions never see each other's settings.
+exactly as on Lambda, and two functions never see each other's settings. A thread that a handler
+starts (a ``ThreadPoolExecutor`` fanning out posts, say) sees its function's environment too, as it
+would on Lambda where ``os.environ`` belongs to the whole process.
 """
 
 from __future__ import annotations
@@ -71,6 +73,21 @@ class OverlayEnviron(MutableMapping[str, str]):
 
 _install_lock = threading.Lock()
 _installs = 0
+_thread_start = threading.Thread.start
+
+
+def _start_inheriting(self: threading.Thread) -> None:
+    """``Thread.start`` that hands the starting thread's function environment to the new thread."""
+    overlay = getattr(_local, "overlay", None)
+    if overlay is not None:
+        run = self.run
+
+        def run_with_environment() -> None:
+            _local.overlay = overlay
+            run()
+
+        self.run = run_with_environment  # type: ignore[method-assign]
+    _thread_start(self)
 
 
 def install() -> None:
@@ -79,6 +96,7 @@ def install() -> None:
     with _install_lock:
         if _installs == 0 and not isinstance(os.environ, OverlayEnviron):
             os.environ = OverlayEnviron(os.environ)  # type: ignore[assignment]  # noqa: B003 - deliberate swap
+            threading.Thread.start = _start_inheriting  # type: ignore[method-assign]
         _installs += 1
 
 
@@ -88,6 +106,7 @@ def uninstall() -> None:
         _installs -= 1
         if _installs == 0 and isinstance(os.environ, OverlayEnviron):
             os.environ = os.environ.base  # type: ignore[assignment]  # noqa: B003
+            threading.Thread.start = _thread_start  # type: ignore[method-assign]
 
 
 def set_thread_environment(variables: dict[str, str] | None) -> None:
