@@ -4,6 +4,9 @@ Each of ``clients`` connections offers ``wsapp.v1`` and a token as subprotocols 
 then, once every client is connected, sends ``{"action":"marco"}`` and waits for the ``polo`` that
 answers it, round after round, until ``duration`` seconds have passed (or ``max_round_trips`` per
 client). One request is in flight per client, so the next ``polo`` a client sees is its answer.
+With ``correlate=True`` every message carries an ``id`` (``{"action":"marco","id":7}``), replies are
+paired with requests by the ``id`` they echo, and ``pipeline`` requests may be in flight per client:
+the report then counts duplicated, out-of-order and unmatched replies, and what was lost.
 
 The run is bounded in count and in time: at most :data:`MAX_CLIENTS` clients and
 :data:`MAX_DURATION` seconds, every wait has a timeout, and the whole run ends within about
@@ -59,10 +62,19 @@ class LoadReport:
     sent: int  # messages sent
     round_trips: tuple[RoundTrip, ...] = field(repr=False)  # answered messages, in answer order
     errors: tuple[str, ...] = ()  # one line per failure (handshake, timeout, unexpected close ...)
+    # With ``correlate=True`` only (replies paired with requests by id):
+    duplicates: int = 0  # replies for a request already answered
+    out_of_order: int = 0  # replies that overtook the reply to an earlier request of the same client
+    unmatched: int = 0  # replies carrying an id that was never sent
 
     @property
     def answered(self) -> int:
         return len(self.round_trips)
+
+    @property
+    def lost(self) -> int:
+        """Messages sent and never answered."""
+        return self.sent - self.answered
 
     @property
     def every_message_answered(self) -> bool:
@@ -118,6 +130,7 @@ class _Client:
     def __init__(self, index: int, trips: list[RoundTrip], errors: list[str]) -> None:
         self.index, self.trips, self.errors = index, trips, errors
         self.sent = 0
+        self.duplicates = self.out_of_order = self.unmatched = 0
 
     async def play(
         self,
@@ -141,9 +154,57 @@ class _Client:
             now = time.perf_counter()
             self.trips.append(RoundTrip(self.index, sent_at - start, now - sent_at))
 
+    async def play_correlated(
+        self,
+        ws: aiohttp.ClientWebSocketResponse,
+        *,
+        start: float,
+        deadline: float,
+        max_round_trips: int | None,
+        message: str,
+        expect: str,
+        reply_timeout: float,
+        pipeline: int,
+    ) -> None:
+        """Keep up to ``pipeline`` id-tagged requests in flight; pair each reply with its request."""
+        template = json.loads(message)
+        outstanding: dict[int, float] = {}  # id → when it was sent (ids ascend: the first is oldest)
+        next_id = 0
+        while True:
+            while (
+                len(outstanding) < pipeline
+                and time.perf_counter() < deadline
+                and (max_round_trips is None or next_id < max_round_trips)
+            ):
+                outstanding[next_id] = time.perf_counter()
+                await ws.send_str(json.dumps({**template, "id": next_id}, separators=(",", ":")))
+                next_id += 1
+                self.sent += 1
+            if not outstanding:
+                return
+            reply = await self._await_reply(ws, expect, reply_timeout, with_value=True)
+            if isinstance(reply, str):
+                self.errors.append(reply)
+                return
+            ident = reply.get("id")
+            if not isinstance(ident, int) or isinstance(ident, bool) or not 0 <= ident < next_id:
+                self.unmatched += 1
+                continue
+            sent_at = outstanding.pop(ident, None)
+            if sent_at is None:
+                self.duplicates += 1
+                continue
+            if outstanding and next(iter(outstanding)) < ident:
+                self.out_of_order += 1
+            now = time.perf_counter()
+            self.trips.append(RoundTrip(self.index, sent_at - start, now - sent_at))
+
     @staticmethod
-    async def _await_reply(ws: aiohttp.ClientWebSocketResponse, expect: str, timeout: float) -> str | None:
-        """None once a frame with ``"action": expect`` arrives; else why not (one line)."""
+    async def _await_reply(
+        ws: aiohttp.ClientWebSocketResponse, expect: str, timeout: float, *, with_value: bool = False
+    ) -> Any:
+        """Once a frame with ``"action": expect`` arrives: None (or the frame's JSON object, with
+        ``with_value``); else why not, as one line."""
         give_up = time.perf_counter() + timeout
         while (left := give_up - time.perf_counter()) > 0:
             try:
@@ -151,8 +212,9 @@ class _Client:
             except TimeoutError:
                 break
             if msg.type is aiohttp.WSMsgType.TEXT:
-                if _action_of(msg.data) == expect:
-                    return None
+                value = _object_of(msg.data)
+                if value is not None and value.get("action") == expect:
+                    return value if with_value else None
                 continue  # another frame (a broadcast, an error frame): keep waiting
             if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
                 return f"closed by the server: {ws.close_code}"
@@ -161,12 +223,12 @@ class _Client:
         return f"no {expect} within {timeout:g} s"
 
 
-def _action_of(text: str) -> object:
+def _object_of(text: str) -> dict[str, Any] | None:
     try:
         value = json.loads(text)
     except ValueError:
         return None
-    return value.get("action") if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else None
 
 
 def _one_line(exc: object) -> str:
@@ -177,7 +239,21 @@ def _one_line(exc: object) -> str:
     return text.splitlines()[0] if text else "unknown"
 
 
-def _check(clients: int, duration: float, max_round_trips: int | None, timeouts: Sequence[float]) -> None:
+def _check(
+    clients: int,
+    duration: float,
+    max_round_trips: int | None,
+    timeouts: Sequence[float],
+    pipeline: int = 1,
+    correlate: bool = False,
+    message: str = MARCO,
+) -> None:
+    if pipeline < 1:
+        raise ValueError("pipeline must be at least 1")
+    if pipeline > 1 and not correlate:
+        raise ValueError("pipeline > 1 needs correlate=True (replies are paired by id)")
+    if correlate and not isinstance(_object_of(message), dict):
+        raise ValueError("with correlate=True the message must be a JSON object")
     if not 1 <= clients <= MAX_CLIENTS:
         raise ValueError(f"clients must be between 1 and {MAX_CLIENTS}")
     if not 0 < duration <= MAX_DURATION:
@@ -200,6 +276,8 @@ async def run_load(
     expect: str = "polo",
     connect_timeout: float = 10.0,
     reply_timeout: float = 5.0,
+    correlate: bool = False,
+    pipeline: int = 1,
 ) -> LoadReport:
     """Run ``clients`` marco/polo clients against ``url`` for ``duration`` seconds; report what happened.
 
@@ -207,8 +285,12 @@ async def run_load(
     signed with ``secret`` (the local gateway's development secret unless told otherwise). Failures
     never raise: a client that cannot connect, times out or is closed stops, and its reason is one
     line in :attr:`LoadReport.errors`.
+
+    ``correlate=True`` tags every message with an ``id`` the server echoes (marco does) and pairs
+    replies by it, with up to ``pipeline`` requests in flight per client; the report's
+    ``duplicates``, ``out_of_order``, ``unmatched`` and ``lost`` then say what went wrong, if anything.
     """
-    _check(clients, duration, max_round_trips, (connect_timeout, reply_timeout))
+    _check(clients, duration, max_round_trips, (connect_timeout, reply_timeout), pipeline, correlate, message)
     tokens = token_for or (lambda i: issue_token(f"load-{i:04d}", secret=secret))
     trips: list[RoundTrip] = []
     errors: list[str] = []
@@ -247,8 +329,7 @@ async def run_load(
         try:
             await go.wait()
             start = clock["start"]
-            await player.play(
-                ws,
+            options: dict[str, Any] = dict(
                 start=start,
                 deadline=start + duration,
                 max_round_trips=max_round_trips,
@@ -256,6 +337,10 @@ async def run_load(
                 expect=expect,
                 reply_timeout=reply_timeout,
             )
+            if correlate:
+                await player.play_correlated(ws, pipeline=pipeline, **options)
+            else:
+                await player.play(ws, **options)
         except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
             errors.append(f"connection error: {_one_line(exc)}")
         finally:
@@ -272,6 +357,9 @@ async def run_load(
         sent=sum(p.sent for p in players),
         round_trips=tuple(sorted(trips, key=lambda rt: rt.answered_at)),
         errors=tuple(errors),
+        duplicates=sum(p.duplicates for p in players),
+        out_of_order=sum(p.out_of_order for p in players),
+        unmatched=sum(p.unmatched for p in players),
     )
 
 
