@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from wsapp.cli import main
+from wsapp.cli import UsageError, main, parse_parameters
 from wsapp.deploy.package import build_zip, collect
-from wsapp.deploy.plan import PlanError, make_plan, parse_parameters
+from wsapp.deploy.plan import make_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "a-dry-run-secret-of-at-least-32-bytes"
@@ -94,7 +94,7 @@ def test_bad_parameters_are_one_line_usage_errors(params, message, capsys):
 
 def test_parse_parameters_keeps_equals_signs_in_values():
     assert parse_parameters(["TokenSecret=a=b"]) == {"TokenSecret": "a=b"}
-    with pytest.raises(PlanError):
+    with pytest.raises(UsageError):
         parse_parameters(["=x"])
 
 

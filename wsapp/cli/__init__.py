@@ -26,6 +26,17 @@ class UsageError(Exception):
     """Bad input or configuration: reported as one line, exit status 2."""
 
 
+def parse_parameters(pairs: list[str]) -> dict[str, str]:
+    """``--parameter KEY=VALUE`` options as a dict (a value may itself contain ``=``)."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--parameter wants KEY=VALUE, got {pair.split('=')[0]!r}")
+        values[key] = value
+    return values
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     top = argparse.ArgumentParser(prog="wsapp", description=__doc__.splitlines()[0])

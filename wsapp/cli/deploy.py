@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from wsapp.cli import UsageError
+from wsapp.cli import UsageError, parse_parameters
 from wsapp.cli._aws import add_aws_arguments, connect, print_outputs, region_of, say
 
 
@@ -24,10 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from wsapp.deploy.apply import FAILURES, deploy
     from wsapp.deploy.package import PackagingError, build_zip
-    from wsapp.deploy.plan import PlanError, make_plan, parse_parameters
+    from wsapp.deploy.plan import PlanError, make_plan
 
+    params = parse_parameters(args.parameter)
     try:
-        params = parse_parameters(args.parameter)
         artifact = build_zip()
         region = region_of(args)
         plan = make_plan(args.template, args.stack_name, params, artifact, region=region, bucket=args.bucket)

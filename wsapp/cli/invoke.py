@@ -6,8 +6,7 @@ import argparse
 import json
 import sys
 
-from wsapp.cli import UsageError
-from wsapp.cli.local import parse_parameters
+from wsapp.cli import UsageError, parse_parameters
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,17 +7,7 @@ import signal
 import sys
 import threading
 
-from wsapp.cli import UsageError
-
-
-def parse_parameters(pairs: list[str]) -> dict[str, str]:
-    values = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--parameter {pair!r} is not KEY=VALUE")
-        values[key] = value
-    return values
+from wsapp.cli import UsageError, parse_parameters
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -94,16 +94,6 @@ class DeployPlan:
         return "\n".join(lines)
 
 
-def parse_parameters(pairs: list[str]) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise PlanError(f"--parameter wants KEY=VALUE, got {pair.split('=')[0]!r}")
-        params[key] = value
-    return params
-
-
 def with_artifact(template: dict[str, Any], bucket: str, key: str) -> dict[str, Any]:
     """A copy of ``template`` whose functions all run the uploaded artifact."""
     out = json.loads(json.dumps(template))
