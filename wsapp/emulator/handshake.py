@@ -128,4 +128,8 @@ async def connect(runtime: FunctionRuntime, event: dict[str, Any], timeout: floa
     if not 200 <= status < 300:
         return Verdict(status, f"$connect returned {status}")
     # Only Sec-WebSocket-Protocol is carried into the 101; other headers and the body are dropped.
-    return Verdict(101, protocol=proxy.header(result.value, "Sec-WebSocket-Protocol"))
+    protocol = proxy.header(result.value, "Sec-WebSocket-Protocol")
+    if protocol is not None and any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in protocol):
+        # CR/LF/NUL in a header value cannot go on the wire (header injection) [UNCONFIRMED status].
+        return Verdict(502, "Malformed Lambda proxy response: control character in Sec-WebSocket-Protocol")
+    return Verdict(101, protocol=protocol)

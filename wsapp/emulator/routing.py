@@ -55,7 +55,7 @@ def evaluate(expression: str, body: str) -> str | None:
         return expression.replace("\\$", "$")  # a static value such as \$default
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         return None
     bare = _BARE.match(expression)
     if bare:
