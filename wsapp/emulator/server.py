@@ -208,6 +208,11 @@ class Gateway:
             conn.opened.cancel()
             self.connections.remove(conn.connection_id)
             return ws
+        except BaseException:  # whatever else failed, the connection never opened: forget it
+            conn.state = State.CLOSED
+            conn.opened.cancel()
+            self.connections.remove(conn.connection_id)
+            raise
         conn.opened.set_result(None)
         order = asyncio.Lock() if self.behaviour.serialize_per_connection else None
         client_close: tuple[int, str] | None = None
