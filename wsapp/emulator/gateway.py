@@ -165,6 +165,11 @@ class LocalGateway:
             self._dynamodb.create_tables(self.model.tables, self.account.region)
         if not os.environ.get("AWS_ACCESS_KEY_ID"):
             wiring |= DUMMY_CREDENTIALS
+        if self.credentials is not None:
+            # The template's functions stand for roles allowed to manage connections: they sign their
+            # @connections calls with the credentials callers are held to (else every reply is a 403).
+            key, secret = self.credentials
+            wiring |= {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": ""}
         environ.install()
         output.install()
         self._installed = True
