@@ -63,6 +63,7 @@ class Figures:
     load: list[dict[str, Any]] = field(default_factory=list)
     faults: list[tuple[str, str, str, str]] = field(default_factory=list)  # fault, outcome, connection, test
     inputs: dict[str, list[Any]] = field(default_factory=dict)  # kind → [tried, outcome]
+    checks: list[tuple[str, str, str]] = field(default_factory=list)  # security default, result, test
     lost: int = 0
 
     def record_load(self, scenario: str, **values: Any) -> None:
@@ -72,12 +73,15 @@ class Figures:
     def fault(self, fault: str, outcome: str, connection: str, test: str) -> None:
         self.faults.append((fault, outcome, connection, test))
 
+    def security(self, check: str, result: str, test: str) -> None:
+        self.checks.append((check, result, test))
+
     def tried(self, kind: str, count: int, outcome: str) -> None:
         entry = self.inputs.setdefault(kind, [0, outcome])
         entry[0] += count
 
     def empty(self) -> bool:
-        return not (self.load or self.faults or self.inputs)
+        return not (self.load or self.faults or self.inputs or self.checks)
 
     def render(self) -> str:
         out = ["### Load held", ""]
@@ -102,6 +106,8 @@ class Figures:
         out += ["", f"### Hostile inputs tried: {total:,}", ""]
         out += ["| input | tried | outcome |", "| --- | ---: | --- |"]
         out += [f"| {kind} | {tried:,} | {outcome} |" for kind, (tried, outcome) in self.inputs.items()]
+        out += ["", "### Security defaults", "", "| default | holds | test |", "| --- | --- | --- |"]
+        out += [f"| {c} | {r} | `{t}` |" for c, r, t in self.checks]
         out += ["", f"### Messages lost: {self.lost}", ""]
         return "\n".join(out)
 
