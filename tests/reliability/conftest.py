@@ -170,6 +170,7 @@ class Served:
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self.url = self.management_endpoint = ""
+        self.output: list[str] = []  # every line the process printed on stdout
         lines: queue.SimpleQueue[str] = queue.SimpleQueue()
         threading.Thread(target=self._read, args=(lines,), daemon=True).start()
         deadline = time.monotonic() + START_TIMEOUT
@@ -192,6 +193,7 @@ class Served:
     def _read(self, lines: queue.SimpleQueue[str]) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
+            self.output.append(line)
             lines.put(line)
         lines.put("")
 
@@ -240,8 +242,8 @@ def wsapp_local() -> Iterator[Any]:
     """``wsapp_local("--connect-rate", "0")`` → ``wsapp local --port 0 --quiet ...`` as a :class:`Served`."""
     started: list[Served] = []
 
-    def start(*args: str) -> Served:
-        argv = [sys.executable, "-m", "wsapp", "local", "--port", "0", "--quiet", *args]
+    def start(*args: str, quiet: bool = True) -> Served:
+        argv = [sys.executable, "-m", "wsapp", "local", "--port", "0", *(["--quiet"] if quiet else []), *args]
         served = Served(argv)
         started.append(served)
         return served
