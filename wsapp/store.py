@@ -75,11 +75,14 @@ class DynamoConnectionStore:
     def __init__(self, table_name: str, *, client: Any = None) -> None:
         self.table_name = table_name
         self._client = client
+        self._lock = threading.Lock()
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("dynamodb", config=_CONFIG)
+            with self._lock:  # concurrent first calls must not each build a client (costly)
+                if self._client is None:
+                    self._client = boto3.client("dynamodb", config=_CONFIG)
         return self._client
 
     def put(self, record: ConnectionRecord) -> None:
