@@ -151,7 +151,11 @@ async def close_all(sockets: list[aiohttp.ClientWebSocketResponse], url: str | N
     async with session() as s:
         while time.monotonic() < deadline:
             started = time.perf_counter()
-            ws = await s.ws_connect(url, protocols=(PROTOCOL, TOKEN))
+            try:
+                ws = await asyncio.wait_for(s.ws_connect(url, protocols=(PROTOCOL, TOKEN)), WAIT)
+            except (aiohttp.ClientError, OSError, TimeoutError):
+                await asyncio.sleep(0.5)  # still busy with the closes: try again
+                continue
             await ws.close()
             if time.perf_counter() - started < 0.05:
                 return

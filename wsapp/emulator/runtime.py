@@ -91,6 +91,7 @@ class _Job:
     done: Callable[[Invocation], None]
     abandoned: bool = False
     worker: _Worker | None = field(default=None, repr=False)
+    started: float | None = None  # monotonic time an environment took it (queued time is not run time)
 
 
 class _Worker(threading.Thread):
@@ -107,7 +108,7 @@ class _Worker(threading.Thread):
             runtime._idle_inc(-1)
             if job is None:
                 return
-            job.worker = self
+            job.worker, job.started = self, time.monotonic()
             result = runtime._run(job.event, job.request_id, job.timeout)
             job.done(result)
             if job.abandoned:
@@ -253,21 +254,31 @@ class FunctionRuntime:
         timeout = self.spec.timeout if self.enforce_timeout else None
         job = _Job(event, request_id, timeout, done)
         self._submit(job)
-        limits = [t for t in (timeout, wait) if t is not None]
-        if limits:
-            first = min(limits)
-            lambda_first = timeout is not None and timeout <= first
-            timer = loop.call_later(first, self._expire, job, future, lambda_first)
-            future.add_done_callback(lambda _: timer.cancel())
+        timers = []
+        if wait is not None:
+            timers.append(loop.call_later(wait, self._give_up, job, future))
+        if timeout is not None:
+            timers.append(loop.call_later(timeout, self._expire, job, future, timers))
+        if timers:
+            future.add_done_callback(lambda _: [t.cancel() for t in timers])
         return future
 
-    def _expire(self, job: _Job, future: Future[Invocation], lambda_timeout: bool) -> None:
-        if future.done():
-            return
-        if not lambda_timeout:
+    @staticmethod
+    def _give_up(job: _Job, future: Future[Invocation]) -> None:
+        """The caller's own timeout (API Gateway's integration timeout) ran out; the function runs on."""
+        if not future.done():
             future.set_result(
                 Invocation(job.request_id, False, error_type="IntegrationTimeout", gave_up=True)
             )
+
+    def _expire(self, job: _Job, future: Future[Invocation], timers: list[Any]) -> None:
+        """The function's Timeout counts from when an environment took the event, not from the queue."""
+        if future.done():
+            return
+        now = time.monotonic()
+        remaining = self.spec.timeout if job.started is None else job.started + self.spec.timeout - now
+        if remaining > 0:
+            timers.append(asyncio.get_running_loop().call_later(remaining, self._expire, job, future, timers))
             return
         job.abandoned = True
         with self._lock:
