@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         logs=None if args.quiet else sys.stdout,
         credentials=credentials,
         inprocess_sdk=not args.no_inprocess_sdk,
+        isolated_translation=True,  # a long-running server: the translator need not stay resident
     )
     try:
         gateway.start()

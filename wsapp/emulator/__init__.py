@@ -1,18 +1,28 @@
-"""A local API Gateway WebSocket emulator that runs template.yaml (never imported by handlers)."""
+"""A local API Gateway WebSocket emulator that runs template.yaml (never imported by handlers).
 
-from wsapp.emulator.config import Behaviour, Limits
-from wsapp.emulator.errors import EmulatorError, HandlerImportError, TemplateError
-from wsapp.emulator.gateway import LocalGateway
-from wsapp.emulator.ids import SteppingClock
-from wsapp.emulator.model import Account
+The names below are imported on first use, so ``python -m wsapp.emulator.template`` (the translation
+child process) does not pay for the server's imports.
+"""
 
-__all__ = [
-    "Account",
-    "Behaviour",
-    "EmulatorError",
-    "HandlerImportError",
-    "Limits",
-    "LocalGateway",
-    "SteppingClock",
-    "TemplateError",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Account": "wsapp.emulator.model",
+    "Behaviour": "wsapp.emulator.config",
+    "EmulatorError": "wsapp.emulator.errors",
+    "HandlerImportError": "wsapp.emulator.errors",
+    "Limits": "wsapp.emulator.config",
+    "LocalGateway": "wsapp.emulator.gateway",
+    "SteppingClock": "wsapp.emulator.ids",
+    "TemplateError": "wsapp.emulator.errors",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'wsapp.emulator' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

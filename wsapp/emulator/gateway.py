@@ -8,9 +8,6 @@ event loop): the gateway always runs its own event loop in a background thread, 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
-import gc
 import os
 import socket
 import sys
@@ -22,7 +19,7 @@ from typing import IO, Any
 import boto3
 from aiohttp import web
 
-from wsapp.emulator import environ, output, sdk
+from wsapp.emulator import environ, memory, output, sdk
 from wsapp.emulator.config import Behaviour, Limits
 from wsapp.emulator.dynamodb import EmbeddedDynamoDB
 from wsapp.emulator.errors import EmulatorError
@@ -55,6 +52,8 @@ class LocalGateway:
     debug : no timeouts and one execution environment per function (for ``breakpoint()``).
     inprocess_sdk : answer the functions' ``@connections`` and DynamoDB calls inside this process
         (botocore still serialises, validates, signs and parses them); False sends every call over HTTP.
+    isolated_translation : run the SAM transform in a child process, so a long-running gateway does
+        not keep the translator in memory (``wsapp local`` does).
     """
 
     def __init__(
@@ -78,6 +77,7 @@ class LocalGateway:
         credentials: tuple[str, str] | None = None,
         api: str | None = None,
         inprocess_sdk: bool = True,
+        isolated_translation: bool = False,
     ) -> None:
         self.template = Path(template)
         self.parameters = dict(parameters or {})
@@ -95,6 +95,7 @@ class LocalGateway:
         self.credentials = credentials
         self.api = api
         self.inprocess_sdk = inprocess_sdk
+        self.isolated_translation = isolated_translation
         self._hooks: list[Any] = []
         self.model: WebSocketApp | None = None
         self.gateway: Gateway | None = None
@@ -151,7 +152,7 @@ class LocalGateway:
         return self
 
     def _start(self) -> None:
-        _limit_malloc_arenas()
+        memory.limit_malloc_arenas()
         self.model = load_app(
             self.template,
             self.parameters,
@@ -159,6 +160,7 @@ class LocalGateway:
             api=self.api,
             ids=self.ids.api_id,
             dev_secret=self.dev_secret,
+            isolated=self.isolated_translation,
         )
         sock = self._bind()
         self.port = sock.getsockname()[1]
@@ -209,7 +211,7 @@ class LocalGateway:
         )
         self.gateway.port = self.port
         self._serve_in_thread(sock)
-        _release_startup_memory()
+        memory.release()  # what start-up freed: parsed SDK models, the template translation
         if self.inprocess_sdk:
             self._hooks.append(sdk.install(self._manage_from_thread, endpoint=self.management_endpoint))
             if self._dynamodb is not None:
@@ -330,33 +332,6 @@ class LocalGateway:
     def __repr__(self) -> str:
         state = f"{self.url}" if self.model and self._loop else "stopped"
         return f"<LocalGateway {self.template.name} {state}>"
-
-
-def _libc() -> Any:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-
-
-def _limit_malloc_arenas() -> None:
-    """Keep glibc from giving each execution-environment thread its own malloc arena.
-
-    By default glibc allows 8 arenas per core, and memory freed in one arena is not reused by
-    threads on another, so a gateway with many worker threads holds more memory than it uses.
-    Best effort: only glibc has ``mallopt``; elsewhere nothing changes.
-    """
-    libc = _libc()
-    if libc is not None and hasattr(libc, "mallopt"):
-        libc.mallopt(ctypes.c_int(-8), ctypes.c_int(2))  # M_ARENA_MAX = -8
-
-
-def _release_startup_memory() -> None:
-    """Hand back to the OS what start-up freed (parsed SDK models, the template translation)."""
-    gc.collect()
-    libc = _libc()
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(ctypes.c_size_t(0))
 
 
 def print_banner(gateway: LocalGateway, stream: IO[str] = sys.stdout) -> None:

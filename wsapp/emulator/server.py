@@ -18,7 +18,7 @@ from aiohttp import WSMsgType, web
 
 from wsapp.emulator import event_builders as events
 from wsapp.emulator import handshake as hs
-from wsapp.emulator import proxy, sigv4
+from wsapp.emulator import memory, proxy, sigv4
 from wsapp.emulator.config import Behaviour, Limits
 from wsapp.emulator.connections import Connection, Registry, State
 from wsapp.emulator.frames import GatewayWebSocket
@@ -34,6 +34,7 @@ DELETED = (1000, "Connection Closed Normally")  # what $disconnect reports after
 SHUTDOWN = (1001, "Going away")
 NO_STATUS = (1005, "Client-side close frame status not set")  # [OBS powertools fixture]
 ABNORMAL = (1006, "")  # TCP dropped without a close frame (UNCONFIRMED reason)
+TRIM_EVERY = 5.0  # seconds between handing freed memory back to the system
 
 
 def error_frame(message: str, connection_id: str, request_id: str) -> str:
@@ -345,9 +346,13 @@ class Gateway:
         """Close idle connections and those past the maximum duration."""
         limits = self.limits
         interval = max(0.05, min(1.0, limits.idle_timeout / 10, limits.max_duration / 10))
+        trimmed = time.monotonic()
         while True:
             await asyncio.sleep(interval)
             now = time.monotonic()
+            if now - trimmed >= TRIM_EVERY:
+                trimmed = now
+                memory.release(collect=False)  # bursts of handshakes and events leave freed memory behind
             for conn in self.connections:
                 if conn.state is not State.OPEN:
                     continue

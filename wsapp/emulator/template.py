@@ -9,17 +9,17 @@ and Lambda proxy integrations works.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import boto3
 import yaml
-from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
-from samtranslator.model.exceptions import InvalidDocumentException
-from samtranslator.parser.parser import Parser
-from samtranslator.translator.translator import Translator
 from samtranslator.yaml_helper import yaml_parse
 
 from wsapp.emulator.errors import TemplateError
@@ -80,9 +80,20 @@ def _replace_local_code(template: dict[str, Any], base: Path) -> dict[str, Path]
     return roots
 
 
-def translate(template: dict[str, Any], parameters: Mapping[str, str], account: Account) -> dict[str, Any]:
+def translate(
+    template: dict[str, Any], parameters: Mapping[str, str], account: Account, *, isolated: bool = False
+) -> dict[str, Any]:
+    """The SAM transform, offline. ``isolated`` runs it in a child process, so a long-running gateway
+    does not keep the translator (~18 MB) resident for the one moment it is needed."""
     if "AWS::Serverless-2016-10-31" not in str(template.get("Transform", "")):
         return template
+    if isolated:
+        return _translate_in_child(template, parameters, account)
+    from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
+    from samtranslator.model.exceptions import InvalidDocumentException
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
     values = {
         **parameters,
         "AWS::Region": account.region,
@@ -133,6 +144,7 @@ def load_app(
     api: str | None = None,
     ids: Callable[[], str] | None = None,
     dev_secret: str | None = None,
+    isolated: bool = False,
 ) -> WebSocketApp:
     """Translate ``path`` and build the model of its WebSocket API (``api`` picks one of several)."""
     path = Path(path).resolve()
@@ -140,8 +152,46 @@ def load_app(
     template = read_template(path)
     code_roots = _replace_local_code(template, path.parent)
     values = resolve_parameters(template.get("Parameters") or {}, parameters or {}, dev_secret=dev_secret)
-    cfn = translate(template, values, account)
+    cfn = translate(template, values, account, isolated=isolated)
     return _Walker(cfn, values, account, code_roots, ids).app(api)
+
+
+def _translate_in_child(
+    template: dict[str, Any], parameters: Mapping[str, str], account: Account
+) -> dict[str, Any]:
+    request = {"template": template, "parameters": dict(parameters), "account": dataclasses.asdict(account)}
+    done = subprocess.run(
+        [sys.executable, "-m", "wsapp.emulator.template"],
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    try:
+        answer = json.loads(done.stdout)
+    except ValueError:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise TemplateError(f"SAM translation failed: {last}") from None
+    if "error" in answer:
+        raise TemplateError(answer["error"])
+    return answer["template"]
+
+
+def _child() -> None:
+    """``python -m wsapp.emulator.template``: translate the JSON request on stdin, answer on stdout."""
+    request = json.load(sys.stdin)
+    try:
+        result = {
+            "template": translate(request["template"], request["parameters"], Account(**request["account"]))
+        }
+    except TemplateError as exc:
+        result = {"error": str(exc)}
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    _child()
 
 
 class _Walker:
