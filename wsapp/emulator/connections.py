@@ -36,6 +36,7 @@ class Connection:
     close_reason: str = ""
     # Done once the 101 has gone out: sends accepted a moment earlier (a fast in-process caller) wait for it.
     opened: asyncio.Future[None] | None = field(default=None, repr=False)
+    transport: asyncio.Transport | None = field(default=None, repr=False)  # frames are written to it
 
     @property
     def identity(self) -> dict[str, str]:

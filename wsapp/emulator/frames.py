@@ -8,6 +8,7 @@ on the raw byte stream before aiohttp's parser does.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -105,3 +106,16 @@ class FrameLimit:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.parser, name)
+
+
+def encode_frame(data: str | bytes) -> bytes:
+    """One unfragmented, unmasked server frame (RFC 6455 §5.2): text for ``str``, binary for ``bytes``."""
+    opcode, payload = (0x1, data.encode()) if isinstance(data, str) else (0x2, data)
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", 0x80 | opcode, size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", 0x80 | opcode, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x80 | opcode, 127, size)
+    return header + payload

@@ -283,13 +283,13 @@ class LocalGateway:
     def _manage_from_thread(self, request: Any) -> tuple[int, dict[str, str], bytes]:
         """A function's SDK call, decided in the function's thread; the socket write goes to the loop."""
         assert self.gateway is not None and self._loop is not None
-        loop, spawn = self._loop, self.gateway._spawn
+        loop = self._loop
         return self.gateway.manage_now(
             request.method,
             sdk.connection_id(request),
             sdk.body_of(request),
             signed=(request.url, request.headers),
-            schedule=lambda coro: loop.call_soon_threadsafe(spawn, coro),
+            schedule=loop.call_soon_threadsafe,
         )
 
     def stop(self) -> None:

@@ -10,7 +10,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -21,12 +21,12 @@ from wsapp.emulator import handshake as hs
 from wsapp.emulator import memory, proxy, sigv4
 from wsapp.emulator.config import Behaviour, Limits
 from wsapp.emulator.connections import Connection, Registry, State
-from wsapp.emulator.frames import GatewayWebSocket
+from wsapp.emulator.frames import GatewayWebSocket, encode_frame
 from wsapp.emulator.ids import Clock, Ids, iso8601
 from wsapp.emulator.model import RouteSpec, WebSocketApp
 from wsapp.emulator.output import LogSink
 from wsapp.emulator.routing import select_route
-from wsapp.emulator.runtime import FunctionRuntime
+from wsapp.emulator.runtime import FunctionRuntime, Invocation
 
 TOO_BIG = (1009, "Message too big")
 BINARY = (1003, "Binary frames are not supported")
@@ -196,7 +196,7 @@ class Gateway:
             autoping=self.behaviour.pong_on_ping,
             timeout=2.0,  # how long a close handshake may take
         )
-        conn.ws, conn.opened = ws, loop.create_future()
+        conn.ws, conn.opened, conn.transport = ws, loop.create_future(), request.transport
         conn.opened_monotonic = conn.last_active_monotonic = time.monotonic()
         conn.last_active_at = self.clock()
         # Postable from the moment the 101 is written (410 before) [DOC re:Post]; a client in this very
@@ -223,7 +223,10 @@ class Gateway:
                 if msg.type is WSMsgType.TEXT:
                     conn.last_active_monotonic = time.monotonic()
                     conn.last_active_at = self.clock()
-                    self._spawn(self._on_message(conn, msg.data, order))
+                    if order is None:
+                        self._on_message(conn, msg.data)
+                    else:
+                        self._spawn(self._on_message_in_order(conn, msg.data, order))
                 elif msg.type is WSMsgType.BINARY:
                     await self.close(conn, *BINARY)
                     break
@@ -261,44 +264,61 @@ class Gateway:
         if conn.ws is not None and not conn.ws.closed:
             await conn.ws.close(code=code, message=b"" if code == 1000 else reason.encode())
 
+    def send_now(self, conn: Connection, data: str | bytes) -> bool:
+        """Write one frame now, on the loop: no task per frame on the hot path.
+
+        The frame is written straight to the transport, as aiohttp's writer would write it (a server
+        frame is unmasked; compression is never negotiated). Frames accepted while the 101 is still
+        being written wait for it in a task.
+        """
+        ws, transport = conn.ws, conn.transport
+        if ws is None or transport is None or ws.closed or conn.state is not State.OPEN:
+            return False
+        if conn.opened is None or not conn.opened.done():
+            self._spawn(self.send(conn, data))
+            return True
+        if conn.opened.cancelled() or transport.is_closing():
+            return False
+        transport.write(encode_frame(data))
+        conn.last_active_monotonic = time.monotonic()
+        conn.last_active_at = self.clock()
+        return True
+
     async def send(self, conn: Connection, data: str | bytes) -> bool:
         if conn.opened is not None and not conn.opened.done():
             try:
                 await conn.opened
             except asyncio.CancelledError:
                 return False
-        ws = conn.ws
-        if ws is None or ws.closed or conn.state is not State.OPEN:
-            return False
-        try:
-            if isinstance(data, str):
-                await ws.send_str(data)
-            else:
-                await ws.send_bytes(data)
-        except (ConnectionError, RuntimeError):
-            return False
-        conn.last_active_monotonic = time.monotonic()
-        conn.last_active_at = self.clock()
-        return True
+        return self.send_now(conn, data)
 
-    async def _on_message(self, conn: Connection, body: str, order: asyncio.Lock | None) -> None:
-        if order is None:
-            await self._route_message(conn, body)
-            return
+    def _on_message(self, conn: Connection, body: str) -> None:
+        """Route and invoke now; the outcome is handled by a callback (no task per message)."""
+        started = self._dispatch(conn, body)
+        if started is not None:
+            route, request_id, future = started
+            future.add_done_callback(lambda f: self._deliver(conn, route, request_id, f.result()))
+
+    async def _on_message_in_order(self, conn: Connection, body: str, order: asyncio.Lock) -> None:
         async with order:
-            await self._route_message(conn, body)
+            started = self._dispatch(conn, body)
+            if started is not None:
+                route, request_id, future = started
+                self._deliver(conn, route, request_id, await future)
 
-    async def _route_message(self, conn: Connection, body: str) -> None:
+    def _dispatch(
+        self, conn: Connection, body: str
+    ) -> tuple[RouteSpec, str, asyncio.Future[Invocation]] | None:
         request_id, message_id = self.ids(), self.ids()
         key = select_route(self.model.selection_expression, body, self.model.routes)
         if key is None:  # no match and no $default [OBS]
-            await self.send(conn, error_frame("Forbidden", conn.connection_id, request_id))
-            return
+            self.send_now(conn, error_frame("Forbidden", conn.connection_id, request_id))
+            return None
         route = self.model.routes[key]
         runtime = self._runtime(route)
         if runtime is None:
-            await self.send(conn, error_frame("Internal server error", conn.connection_id, request_id))
-            return
+            self.send_now(conn, error_frame("Internal server error", conn.connection_id, request_id))
+            return None
         event = events.message_event(
             self.stage,
             conn,
@@ -308,12 +328,14 @@ class Gateway:
             message_id=message_id,
             now_ms=self.clock(),
         )
-        result = await runtime.submit(event, wait=self._integration_timeout(route))
+        return route, request_id, runtime.submit(event, wait=self._integration_timeout(route))
+
+    def _deliver(self, conn: Connection, route: RouteSpec, request_id: str, result: Invocation) -> None:
         if result.gave_up:
-            await self.send(conn, error_frame("Endpoint request timed out", conn.connection_id, request_id))
+            self.send_now(conn, error_frame("Endpoint request timed out", conn.connection_id, request_id))
             return
         if not result.ok:
-            await self.send(conn, error_frame("Internal server error", conn.connection_id, request_id))
+            self.send_now(conn, error_frame("Internal server error", conn.connection_id, request_id))
             return
         issue = proxy.problem(result.value)
         if issue is not None:
@@ -321,13 +343,13 @@ class Gateway:
                 f"{request_id} Execution failed due to configuration error: "
                 f"Malformed Lambda proxy response ({issue})"
             )
-            await self.send(conn, error_frame("Internal server error", conn.connection_id, request_id))
+            self.send_now(conn, error_frame("Internal server error", conn.connection_id, request_id))
             return
         if route.two_way:  # statusCode is ignored; body (or an empty frame) goes back [OBS]
             payload: str | bytes = result.value.get("body") or ""
             if result.value.get("isBase64Encoded") and payload:
                 payload = base64.b64decode(payload)
-            await self.send(conn, payload)
+            self.send_now(conn, payload)
 
     async def _on_disconnect(self, conn: Connection, status: tuple[int, str]) -> None:
         """``$disconnect`` runs after the socket is gone; best effort, its result ignored [DOC]."""
@@ -391,7 +413,7 @@ class Gateway:
         self, method: str, connection_id: str, body: bytes, *, signed: tuple[str, Mapping[str, str]] | None
     ) -> tuple[int, dict[str, str], bytes]:
         """One Management API call on the gateway's loop: (status, headers, body)."""
-        return self.manage_now(method, connection_id, body, signed=signed, schedule=self._spawn)
+        return self.manage_now(method, connection_id, body, signed=signed, schedule=lambda work: work())
 
     def manage_now(
         self,
@@ -400,7 +422,7 @@ class Gateway:
         body: bytes,
         *,
         signed: tuple[str, Mapping[str, str]] | None,
-        schedule: Callable[[Coroutine[Any, Any, Any]], None],
+        schedule: Callable[[Callable[[], Any]], None],
     ) -> tuple[int, dict[str, str], bytes]:
         """Decide a Management API call at once, from any thread; ``schedule`` runs socket work on the loop.
 
@@ -428,7 +450,7 @@ class Gateway:
             }
             return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
         if method == "DELETE":
-            schedule(self.close(conn, *DELETED))
+            schedule(lambda: self._spawn(self.close(conn, *DELETED)))
             return 204, {}, b""
         payload: str | bytes = body
         try:
@@ -438,7 +460,7 @@ class Gateway:
                 payload = body.decode(errors="replace")
         conn.last_active_monotonic = time.monotonic()  # outbound data counts as activity [OBS hotsock]
         conn.last_active_at = self.clock()
-        schedule(self.send(conn, payload))
+        schedule(lambda: self.send_now(conn, payload))
         return 200, {}, b""
 
 
