@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         credentials=credentials,
         inprocess_sdk=not args.no_inprocess_sdk,
         isolated_translation=True,  # a long-running server: the translator need not stay resident
+        log_lines=0,  # printed (or, with --quiet, dropped): nobody reads gateway.logs here
     )
     try:
         gateway.start()

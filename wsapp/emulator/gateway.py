@@ -49,6 +49,7 @@ class LocalGateway:
     host, port : where to listen; port 0 picks a free one. Binds loopback unless told otherwise.
     seed, clock : make ids and times repeatable (``seed=1``, ``clock=SteppingClock()``).
     logs : a stream for function and gateway logs, or None to keep them only in ``gateway.logs``.
+    log_lines : how many of the latest log lines ``gateway.logs`` keeps.
     debug : no timeouts and one execution environment per function (for ``breakpoint()``).
     inprocess_sdk : answer the functions' ``@connections`` and DynamoDB calls inside this process
         (botocore still serialises, validates, signs and parses them); False sends every call over HTTP.
@@ -78,6 +79,7 @@ class LocalGateway:
         api: str | None = None,
         inprocess_sdk: bool = True,
         isolated_translation: bool = False,
+        log_lines: int = 5000,
     ) -> None:
         self.template = Path(template)
         self.parameters = dict(parameters or {})
@@ -88,7 +90,7 @@ class LocalGateway:
         self.clock = clock or wall_clock
         self.concurrency = 1 if debug else concurrency
         self.debug = debug
-        self.sink = output.LogSink(logs)
+        self.sink = output.LogSink(logs, keep=log_lines)
         self.use_dynamodb = dynamodb
         self.dev_secret = dev_secret
         self.domain_name = domain_name

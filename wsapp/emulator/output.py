@@ -24,6 +24,8 @@ class LogSink:
         self._lock = threading.Lock()
 
     def emit(self, text: str) -> None:
+        if self.stream is None and self.lines.maxlen == 0:
+            return  # neither shown nor kept
         with self._lock:
             self.lines.extend(text.splitlines())
             if self.stream is not None:
