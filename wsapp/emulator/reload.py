@@ -32,9 +32,16 @@ class CodeWatcher:
         self._mtimes: dict[str, float] = {}
         self._checked = 0.0
         self._lock = threading.Lock()
+        self._cache: tuple[int, dict[str, str]] = (-1, {})
 
     def _watched(self) -> dict[str, str]:
-        """name → file of loaded modules that belong to the function code."""
+        """name → file of loaded modules that belong to the function code.
+
+        Scanning ``sys.modules`` costs milliseconds; it is redone only when modules came or went.
+        """
+        count, found = self._cache
+        if count == len(sys.modules):
+            return found
         found = {}
         for name, module in list(sys.modules.items()):
             path = getattr(module, "__file__", None)
@@ -43,6 +50,7 @@ class CodeWatcher:
             if path.startswith(_INSTALLED):
                 continue
             found[name] = path
+        self._cache = (len(sys.modules), found)
         return found
 
     def purge(self) -> None:
