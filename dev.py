@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """The README's two commands, needing only Python 3.11+:
 
-    python3 dev.py lab    # JupyterLab on notebooks/ (creates .venv with the lab extras on first use)
+    python3 dev.py lab    # JupyterLab on notebooks/ (creates .venv-lab on first use)
     python3 dev.py test   # the whole test suite: ruff, pytest on tests/, strict nbval on notebooks/
     python3 dev.py bench  # the benchmarks (bench/run.py), figures against the machine's ceiling
 
-The environment lives in .venv and is re-installed whenever pyproject.toml changes.
+Tests and benchmarks run in .venv; JupyterLab gets an environment of its own, .venv-lab, because it
+drags in a package that makes every ``import jsonschema`` (nbformat, samtranslator, cfn-lint) take
+seconds. Each is re-installed whenever pyproject.toml changes.
 """
 
 from __future__ import annotations
@@ -18,24 +20,30 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+SCRIPTS = "Scripts" if os.name == "nt" else "bin"
+BIN = ROOT / ".venv" / SCRIPTS
 PY = BIN / "python"
 
 
-def ensure_env(extras: str) -> None:
-    """Create .venv and install wsapp with ``extras``, unless the same install is already there."""
-    stamp = VENV / f".wsapp-{extras.replace(',', '-')}"
+def ensure_env(extras: str, venv_dir: Path = ROOT / ".venv") -> Path:
+    """Create ``venv_dir`` with wsapp and ``extras`` installed, unless that install is already there.
+
+    Returns the environment's scripts folder.
+    """
+    scripts = venv_dir / SCRIPTS
+    python = scripts / "python"
+    stamp = venv_dir / f".wsapp-{extras.replace(',', '-')}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
-        return
-    if not PY.exists():
-        print(f"creating {VENV.relative_to(ROOT)} ...", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
-        run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    print(f"installing wsapp[{extras}] ...", flush=True)
-    run(PY, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]")
+        return scripts
+    if not python.exists():
+        print(f"creating {venv_dir.relative_to(ROOT)} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(venv_dir)
+        run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    print(f"installing wsapp[{extras}] into {venv_dir.relative_to(ROOT)} ...", flush=True)
+    run(python, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[{extras}]")
     stamp.write_text(digest)
+    return scripts
 
 
 def run(*args: object) -> None:
@@ -45,10 +53,9 @@ def run(*args: object) -> None:
 
 
 def lab(argv: list[str]) -> None:
-    ensure_env("test,lab")
-    os.execv(
-        str(BIN / "jupyter"), [str(BIN / "jupyter"), "lab", "--notebook-dir", str(ROOT / "notebooks"), *argv]
-    )
+    scripts = ensure_env("test,lab", ROOT / ".venv-lab")
+    jupyter = str(scripts / "jupyter")
+    os.execv(jupyter, [jupyter, "lab", "--notebook-dir", str(ROOT / "notebooks"), *argv])
 
 
 def test(argv: list[str]) -> None:
