@@ -84,7 +84,12 @@ _swapped: list[tuple[logging.StreamHandler[Any], IO[str]]] = []
 
 
 def install() -> None:
-    """Route stdout/stderr (reference-counted). Log handlers that hold the real streams are re-pointed."""
+    """Route stdout/stderr (reference-counted), and every logging stream handler's stream.
+
+    A handler created before the gateway started (Powertools binds ``sys.stdout`` when the logger is
+    first made; under pytest that is a capture stream of some earlier test) keeps writing to its own
+    stream outside invocations and to the invocation's log inside them.
+    """
     global _count
     with _lock:
         _count += 1
@@ -95,10 +100,14 @@ def install() -> None:
         sys.stderr = RoutedStream(sys.stderr)  # type: ignore[assignment]
         for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
             for handler in getattr(logger, "handlers", []):
-                stream = getattr(handler, "stream", None)
-                if isinstance(handler, logging.StreamHandler) and id(stream) in originals:
-                    _swapped.append((handler, stream))
-                    handler.stream = getattr(sys, originals[id(stream)])
+                if not isinstance(handler, logging.StreamHandler) or isinstance(handler, logging.FileHandler):
+                    continue
+                stream = handler.stream
+                if stream is None or isinstance(stream, RoutedStream):
+                    continue
+                _swapped.append((handler, stream))
+                known = originals.get(id(stream))
+                handler.stream = getattr(sys, known) if known else RoutedStream(stream)
 
 
 def uninstall() -> None:
