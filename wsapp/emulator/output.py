@@ -93,11 +93,11 @@ def install() -> None:
     global _count
     with _lock:
         _count += 1
-        if _count > 1:
-            return
-        originals = {id(sys.stdout): "stdout", id(sys.stderr): "stderr"}
-        sys.stdout = RoutedStream(sys.stdout)  # type: ignore[assignment]
-        sys.stderr = RoutedStream(sys.stderr)  # type: ignore[assignment]
+        originals: dict[int, str] = {}
+        if _count == 1:
+            originals = {id(sys.stdout): "stdout", id(sys.stderr): "stderr"}
+            sys.stdout = RoutedStream(sys.stdout)  # type: ignore[assignment]
+            sys.stderr = RoutedStream(sys.stderr)  # type: ignore[assignment]
         for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
             for handler in getattr(logger, "handlers", []):
                 if not isinstance(handler, logging.StreamHandler) or isinstance(handler, logging.FileHandler):
