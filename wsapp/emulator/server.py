@@ -191,7 +191,7 @@ class Gateway:
         ws = GatewayWebSocket(
             protocol=verdict.protocol,
             frame_limit=self.limits.frame_bytes,
-            on_oversize_frame=lambda: loop.create_task(self.close(conn, *TOO_BIG)),
+            on_oversize_frame=lambda: self._spawn(self.close(conn, *TOO_BIG)),
             max_msg_size=self.limits.message_bytes + 1,  # aiohttp rejects sizes >= its limit
             autoping=self.behaviour.pong_on_ping,
             timeout=2.0,  # how long a close handshake may take
