@@ -10,19 +10,19 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote
 
 from aiohttp import WSMsgType, web
 
 from wsapp.emulator import event_builders as events
 from wsapp.emulator import handshake as hs
-from wsapp.emulator import memory, proxy, sigv4
+from wsapp.emulator import memory, proxy
 from wsapp.emulator.config import Behaviour, Limits
 from wsapp.emulator.connections import Connection, Registry, State
 from wsapp.emulator.frames import GatewayWebSocket, encode_frame
-from wsapp.emulator.ids import Clock, Ids, iso8601
+from wsapp.emulator.ids import Clock, Ids
+from wsapp.emulator.management_api import ManagementApi
 from wsapp.emulator.model import RouteSpec, WebSocketApp
 from wsapp.emulator.output import LogSink
 from wsapp.emulator.routing import select_route
@@ -30,7 +30,6 @@ from wsapp.emulator.runtime import FunctionRuntime, Invocation
 
 TOO_BIG = (1009, "Message too big")
 BINARY = (1003, "Binary frames are not supported")
-DELETED = (1000, "Connection Closed Normally")  # what $disconnect reports after DELETE [OBS boto3#3789]
 SHUTDOWN = (1001, "Going away")
 NO_STATUS = (1005, "Client-side close frame status not set")  # [OBS powertools fixture]
 ABNORMAL = (1006, "")  # TCP dropped without a close frame (UNCONFIRMED reason)
@@ -66,7 +65,7 @@ class _RateLimit:
         return True
 
 
-class Gateway:
+class Gateway(ManagementApi):
     def __init__(
         self,
         app: WebSocketApp,
@@ -391,89 +390,3 @@ class Gateway:
         deadline = time.monotonic() + timeout
         while self._tasks and time.monotonic() < deadline:
             await asyncio.wait(set(self._tasks), timeout=max(0.0, deadline - time.monotonic()))
-
-    # -- @connections -------------------------------------------------------------------------------
-    async def management(self, request: web.Request) -> web.StreamResponse:
-        parts = request.raw_path.split("?", 1)[0].split("/", 3)  # "", stage, @connections, id
-        if (
-            len(parts) != 4
-            or unquote(parts[1]) != self.model.stage
-            or unquote(parts[2]) != "@connections"
-            or not parts[3]
-        ):
-            return _response(403, *_error("ForbiddenException", "Forbidden"))
-        body = await request.read()
-        url = f"{request.scheme}://{request.host}{request.raw_path}"
-        status, headers, payload = await self.manage(
-            request.method, unquote(parts[3]), body, signed=(url, request.headers)
-        )
-        return _response(status, headers, payload)
-
-    async def manage(
-        self, method: str, connection_id: str, body: bytes, *, signed: tuple[str, Mapping[str, str]] | None
-    ) -> tuple[int, dict[str, str], bytes]:
-        """One Management API call on the gateway's loop: (status, headers, body)."""
-        return self.manage_now(method, connection_id, body, signed=signed, schedule=lambda work: work())
-
-    def manage_now(
-        self,
-        method: str,
-        connection_id: str,
-        body: bytes,
-        *,
-        signed: tuple[str, Mapping[str, str]] | None,
-        schedule: Callable[[Callable[[], Any]], None],
-    ) -> tuple[int, dict[str, str], bytes]:
-        """Decide a Management API call at once, from any thread; ``schedule`` runs socket work on the loop.
-
-        Like API Gateway, a 200 means the message was accepted for the connection; the frame is written
-        right after. Deciding in the caller's thread lets a function's in-process SDK call return
-        without waiting for the gateway's loop to take its turn.
-        """
-        if self.behaviour.require_sigv4:
-            url, headers = signed if signed is not None else ("", {})
-            problem = sigv4.check(method, url, headers, body, credentials=self.credentials)
-            if problem is not None:
-                return (403, *_error("ForbiddenException", problem))
-        if method not in ("POST", "GET", "DELETE"):
-            return (403, *_error("ForbiddenException", "Forbidden"))
-        if method == "POST" and len(body) > self.limits.post_bytes:
-            return (413, *_error("PayloadTooLargeException", "Request entity too large"))
-        conn = self.connections.open(connection_id)
-        if conn is None:
-            return GONE
-        if method == "GET":
-            answer = {
-                "connectedAt": iso8601(conn.connected_at),
-                "identity": conn.identity,
-                "lastActiveAt": iso8601(conn.last_active_at),
-            }
-            return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
-        if method == "DELETE":
-            schedule(lambda: self._spawn(self.close(conn, *DELETED)))
-            return 204, {}, b""
-        payload: str | bytes = body
-        try:
-            payload = body.decode()
-        except UnicodeDecodeError:
-            if not self.behaviour.binary_for_non_utf8:
-                payload = body.decode(errors="replace")
-        conn.last_active_monotonic = time.monotonic()  # outbound data counts as activity [OBS hotsock]
-        conn.last_active_at = self.clock()
-        schedule(lambda: self.send_now(conn, payload))
-        return 200, {}, b""
-
-
-# 410 with the error type in a header and an empty body, as API Gateway answers [OBS aws-sdk-js#3773].
-GONE: tuple[int, dict[str, str], bytes] = (410, {"x-amzn-ErrorType": "GoneException"}, b"")
-
-
-def _error(kind: str, message: str) -> tuple[dict[str, str], bytes]:
-    return {"x-amzn-ErrorType": kind, "Content-Type": "application/json"}, json.dumps(
-        {"message": message}
-    ).encode()
-
-
-def _response(status: int, headers: dict[str, str], body: bytes) -> web.Response:
-    headers = {"Content-Type": "application/json", **headers}
-    return web.Response(status=status, body=body, headers=headers)

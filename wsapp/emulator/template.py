@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import subprocess
 import sys
 from collections.abc import Callable, Mapping
@@ -23,22 +22,11 @@ import yaml
 from samtranslator.yaml_helper import yaml_parse
 
 from wsapp.emulator.errors import TemplateError
-from wsapp.emulator.intrinsics import NO_VALUE, Resolver
-from wsapp.emulator.model import (
-    Account,
-    AuthorizerSpec,
-    FunctionSpec,
-    RouteSpec,
-    TableSpec,
-    WebSocketApp,
-)
+from wsapp.emulator.model import Account, WebSocketApp
 from wsapp.emulator.parameters import resolve_parameters
+from wsapp.emulator.walker import Walker
 
-DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000  # API Gateway's default (and maximum) integration timeout
-DEFAULT_LAMBDA_TIMEOUT = 3  # CloudFormation's default Timeout for AWS::Lambda::Function
-DEFAULT_LAMBDA_MEMORY = 128
 _LOCAL_CODE = "s3://wsapp-local-code/"  # stands in for a local CodeUri during translation
-_FUNCTION_ARN_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
 
 
 class _NoManagedPolicies:
@@ -153,7 +141,7 @@ def load_app(
     code_roots = _replace_local_code(template, path.parent)
     values = resolve_parameters(template.get("Parameters") or {}, parameters or {}, dev_secret=dev_secret)
     cfn = translate(template, values, account, isolated=isolated)
-    return _Walker(cfn, values, account, code_roots, ids).app(api)
+    return Walker(cfn, values, account, code_roots, ids).app(api)
 
 
 def _translate_in_child(
@@ -192,225 +180,3 @@ def _child() -> None:
 
 if __name__ == "__main__":
     _child()
-
-
-class _Walker:
-    """Follows API → Route → Integration → Function in a translated template."""
-
-    def __init__(
-        self,
-        cfn: Mapping[str, Any],
-        parameters: Mapping[str, str],
-        account: Account,
-        code_roots: Mapping[str, Path],
-        ids: Callable[[], str] | None,
-    ) -> None:
-        self.resources: Mapping[str, Any] = cfn["Resources"]
-        self.account = account
-        self.code_roots = code_roots
-        self.parameters = parameters
-        self._ids = ids or _counter_ids()
-        self.physical: dict[str, str] = {
-            name: self._physical_id(name, r) for name, r in self.resources.items()
-        }
-        refs: dict[str, Any] = {
-            **parameters,
-            **self.physical,
-            "AWS::Region": account.region,
-            "AWS::AccountId": account.account_id,
-            "AWS::Partition": account.partition,
-            "AWS::StackName": account.stack_name,
-            "AWS::StackId": f"arn:{account.partition}:cloudformation:{account.region}:{account.account_id}:"
-            f"stack/{account.stack_name}/00000000-0000-0000-0000-000000000000",
-            "AWS::URLSuffix": "amazonaws.com",
-        }
-        self.resolver = Resolver(refs, self._get_att, cfn.get("Conditions"))
-        self.functions: dict[str, FunctionSpec] = {}
-
-    def _physical_id(self, logical: str, resource: Mapping[str, Any]) -> str:
-        kind, props = resource.get("Type", ""), resource.get("Properties") or {}
-        stack = self.account.stack_name
-        if kind == "AWS::Lambda::Function":
-            name = props.get("FunctionName")
-            return name if isinstance(name, str) else f"{stack}-{logical}"
-        if kind == "AWS::DynamoDB::Table":
-            name = props.get("TableName")
-            return name if isinstance(name, str) else f"{stack}-{logical}"
-        if kind == "AWS::ApiGatewayV2::Stage":
-            name = props.get("StageName")
-            return name if isinstance(name, str) else logical
-        return self._ids()
-
-    def _get_att(self, logical: str, attr: str) -> Any:
-        if logical not in self.resources:
-            raise TemplateError(f"Fn::GetAtt names unknown resource {logical!r}")
-        kind, physical = self.resources[logical]["Type"], self.physical[logical]
-        a = self.account
-        if attr == "Arn":
-            service = {
-                "AWS::Lambda::Function": f"lambda:{a.region}:{a.account_id}:function:{physical}",
-                "AWS::DynamoDB::Table": f"dynamodb:{a.region}:{a.account_id}:table/{physical}",
-                "AWS::IAM::Role": f"iam::{a.account_id}:role/{physical}",
-            }.get(kind)
-            if service:
-                return f"arn:{a.partition}:{service}"
-        if kind == "AWS::ApiGatewayV2::Api" and attr == "ApiEndpoint":
-            return f"wss://{physical}.execute-api.{a.region}.amazonaws.com"
-        return f"{physical}.{attr}"  # attributes the local model never reads
-
-    def _props(self, logical: str) -> dict[str, Any]:
-        resource = self.resources[logical]
-        if "Condition" in resource and not self.resolver.condition(resource["Condition"], logical):
-            return {}
-        return self.resolver.resolve(resource.get("Properties") or {}, logical)
-
-    def _of_type(self, kind: str) -> list[str]:
-        return [name for name, r in self.resources.items() if r.get("Type") == kind]
-
-    def app(self, api: str | None) -> WebSocketApp:
-        apis = [
-            n
-            for n in self._of_type("AWS::ApiGatewayV2::Api")
-            if self._props(n).get("ProtocolType") == "WEBSOCKET"
-        ]
-        if api is not None:
-            if api not in apis:
-                raise TemplateError(f"no WebSocket API named {api!r} (found {apis or 'none'})")
-            apis = [api]
-        if not apis:
-            raise TemplateError("the template declares no AWS::ApiGatewayV2::Api with ProtocolType WEBSOCKET")
-        if len(apis) > 1:
-            raise TemplateError(f"the template declares several WebSocket APIs {apis}; choose one with --api")
-        api_logical = apis[0]
-        api_props = self._props(api_logical)
-        api_id = self.physical[api_logical]
-        stage, stage_variables = self._stage(api_id, api_logical)
-        authorizers = self._authorizers(api_id)
-        routes = self._routes(api_id, authorizers)
-        return WebSocketApp(
-            api_logical_id=api_logical,
-            api_id=api_id,
-            stage=stage,
-            selection_expression=api_props.get("RouteSelectionExpression", "$request.body.action"),
-            routes=routes,
-            functions=dict(self.functions),
-            tables=tuple(
-                TableSpec(n, self.physical[n], self._props(n)) for n in self._of_type("AWS::DynamoDB::Table")
-            ),
-            account=self.account,
-            parameters=self.parameters,
-            stage_variables=stage_variables,
-        )
-
-    def _for_api(self, kind: str, api_id: str) -> list[tuple[str, dict[str, Any]]]:
-        found = [(n, self._props(n)) for n in self._of_type(kind)]
-        return [(n, p) for n, p in found if p.get("ApiId") == api_id]
-
-    def _stage(self, api_id: str, api_logical: str) -> tuple[str, dict[str, str]]:
-        stages = self._for_api("AWS::ApiGatewayV2::Stage", api_id)
-        if not stages:
-            raise TemplateError("the WebSocket API has no AWS::ApiGatewayV2::Stage", api_logical)
-        name, props = stages[0]
-        stage = str(props.get("StageName", ""))
-        if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", stage):
-            raise TemplateError(f"invalid StageName {stage!r}", name)
-        return stage, {k: str(v) for k, v in (props.get("StageVariables") or {}).items()}
-
-    def _function_for_uri(self, uri: Any, where: str) -> FunctionSpec:
-        match = _FUNCTION_ARN_IN_URI.search(str(uri))
-        if not match:
-            raise TemplateError(f"integration URI {uri!r} does not name a Lambda function", where)
-        arn = match.group(1)
-        for logical in self._of_type("AWS::Lambda::Function"):
-            own = self._get_att(logical, "Arn")
-            if arn == own or arn.startswith(own + ":"):  # a version or alias qualifier
-                return self._function(logical)
-        raise TemplateError(f"integration calls {arn}, which is not a function of this template", where)
-
-    def _function(self, logical: str) -> FunctionSpec:
-        if logical in self.functions:
-            return self.functions[logical]
-        props = self._props(logical)
-        handler = props.get("Handler")
-        if not isinstance(handler, str) or "." not in handler:
-            raise TemplateError(f"Handler {handler!r} is not of the form module.function", logical)
-        root = self.code_roots.get(logical)
-        if root is None:
-            raise TemplateError(
-                "has no local code (define it as AWS::Serverless::Function with CodeUri)", logical
-            )
-        variables = (props.get("Environment") or {}).get("Variables") or {}
-        spec = FunctionSpec(
-            logical_id=logical,
-            name=self.physical[logical],
-            handler=handler,
-            code_root=root,
-            runtime=str(props.get("Runtime", "")),
-            timeout=float(props.get("Timeout", DEFAULT_LAMBDA_TIMEOUT)),
-            memory=int(props.get("MemorySize", DEFAULT_LAMBDA_MEMORY)),
-            environment={k: str(v) for k, v in variables.items() if v is not NO_VALUE},
-            arn=self._get_att(logical, "Arn"),
-        )
-        self.functions[logical] = spec
-        return spec
-
-    def _authorizers(self, api_id: str) -> dict[str, AuthorizerSpec]:
-        found: dict[str, AuthorizerSpec] = {}
-        for name, props in self._for_api("AWS::ApiGatewayV2::Authorizer", api_id):
-            if props.get("AuthorizerType") != "REQUEST":
-                raise TemplateError("WebSocket APIs support only REQUEST authorizers", name)
-            found[self.physical[name]] = AuthorizerSpec(
-                logical_id=name,
-                authorizer_id=self.physical[name],
-                name=str(props.get("Name", name)),
-                function=self._function_for_uri(props.get("AuthorizerUri"), name),
-                identity_sources=tuple(props.get("IdentitySource") or ()),
-            )
-        return found
-
-    def _routes(self, api_id: str, authorizers: Mapping[str, AuthorizerSpec]) -> dict[str, RouteSpec]:
-        integrations = dict(self._for_api("AWS::ApiGatewayV2::Integration", api_id))
-        by_id = {self.physical[n]: (n, p) for n, p in integrations.items()}
-        responses = {
-            p.get("RouteId"): p for _, p in self._for_api("AWS::ApiGatewayV2::RouteResponse", api_id)
-        }
-        routes: dict[str, RouteSpec] = {}
-        for name, props in self._for_api("AWS::ApiGatewayV2::Route", api_id):
-            key = props.get("RouteKey")
-            if not isinstance(key, str) or not key:
-                raise TemplateError("route has no RouteKey", name)
-            if key.startswith("$") and key not in ("$connect", "$disconnect", "$default"):
-                raise TemplateError(f"route key {key!r}: keys starting with $ are reserved", name)
-            function, timeout = None, DEFAULT_INTEGRATION_TIMEOUT_MS
-            target = props.get("Target")
-            if target is not None:
-                integration_id = str(target).removeprefix("integrations/")
-                if integration_id not in by_id:
-                    raise TemplateError(f"Target {target!r} is not an integration of this API", name)
-                integration_name, integration = by_id[integration_id]
-                if integration.get("IntegrationType") != "AWS_PROXY":
-                    raise TemplateError(
-                        "only AWS_PROXY (Lambda proxy) integrations run locally", integration_name
-                    )
-                function = self._function_for_uri(integration.get("IntegrationUri"), integration_name)
-                timeout = int(integration.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS))
-            authorizer = None
-            if props.get("AuthorizationType") == "CUSTOM":
-                authorizer = authorizers.get(props.get("AuthorizerId"))
-                if authorizer is None:
-                    raise TemplateError("AuthorizationType CUSTOM without a known AuthorizerId", name)
-                if key != "$connect":
-                    raise TemplateError("only the $connect route can have an authorizer", name)
-            # Two-way: a RouteResponseSelectionExpression and a $default RouteResponse (reference §3.1).
-            response = responses.get(self.physical[name])
-            two_way = bool(props.get("RouteResponseSelectionExpression")) and bool(
-                response and response.get("RouteResponseKey") == "$default"
-            )
-            routes[key] = RouteSpec(key, function, authorizer, two_way, timeout / 1000)
-        return routes
-
-
-def _counter_ids() -> Callable[[], str]:
-    """Deterministic 10-character lowercase physical ids (API Gateway's id format)."""
-    count = iter(range(1, 10**9))
-    return lambda: f"{next(count):010d}".replace("0", "a")
