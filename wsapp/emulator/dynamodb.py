@@ -96,6 +96,14 @@ class EmbeddedDynamoDB:
             except client.exceptions.ClientError as exc:
                 raise EmulatorError(f"{table.logical_id}: cannot create the local table: {exc}") from None
 
+    @staticmethod
+    def forget_tracked_models() -> None:
+        """moto records every model object it ever makes (rows included) for its dashboard; a long-running
+        gateway would keep every connection row it ever stored. Drop those records (tables keep theirs)."""
+        from moto.core.model_instances import reset_model_data
+
+        reset_model_data()
+
     def answer(self, request: Any) -> tuple[int, dict[str, str], bytes]:
         """Serve one SDK request (a botocore ``AWSPreparedRequest``) without a socket.
 

@@ -210,6 +210,7 @@ class LocalGateway:
             sink=self.sink,
             domain_name=self.domain_name,
             credentials=self.credentials,
+            housekeeping=self._dynamodb.forget_tracked_models if self._dynamodb else None,
         )
         self.gateway.port = self.port
         self._serve_in_thread(sock)

@@ -10,7 +10,7 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -33,7 +33,7 @@ BINARY = (1003, "Binary frames are not supported")
 SHUTDOWN = (1001, "Going away")
 NO_STATUS = (1005, "Client-side close frame status not set")  # [OBS powertools fixture]
 ABNORMAL = (1006, "")  # TCP dropped without a close frame (UNCONFIRMED reason)
-TRIM_EVERY = 5.0  # seconds between handing freed memory back to the system
+HOUSEKEEPING_EVERY = 5.0  # seconds between dropping what a long run accumulates and trimming memory
 
 
 def error_frame(message: str, connection_id: str, request_id: str) -> str:
@@ -78,8 +78,10 @@ class Gateway(ManagementApi):
         sink: LogSink,
         domain_name: str | None = None,
         credentials: tuple[str, str] | None = None,
+        housekeeping: Callable[[], None] | None = None,
     ) -> None:
         self.model = app
+        self.housekeeping = housekeeping
         self.runtimes = runtimes
         self.limits, self.behaviour = limits, behaviour
         self.ids, self.clock, self.sink = ids, clock, sink
@@ -371,8 +373,10 @@ class Gateway(ManagementApi):
         while True:
             await asyncio.sleep(interval)
             now = time.monotonic()
-            if now - trimmed >= TRIM_EVERY:
+            if now - trimmed >= HOUSEKEEPING_EVERY:
                 trimmed = now
+                if self.housekeeping is not None:
+                    self.housekeeping()
                 memory.release(collect=False)  # bursts of handshakes and events leave freed memory behind
             for conn in self.connections:
                 if conn.state is not State.OPEN:
