@@ -46,35 +46,47 @@ async def next_text(ws: aiohttp.ClientWebSocketResponse) -> dict:
 # -- 1,000 × 100 -------------------------------------------------------------------------------------
 
 
-@pytest.mark.timeout(600)
-async def test_1000_connections_each_send_100_marcos_all_answered_once_in_order(serve, figures):
-    # In-order mode: one connection's messages are invoked one after another (whether AWS does so is
-    # UNCONFIRMED; by default the emulator invokes them concurrently, as Lambda may), so four marcos
-    # in flight per connection must come back in the order they were sent.
-    gateway = serve(limits={"connect_rate": 0}, behaviour={"serialize_per_connection": True})
+async def pipelined_marcos(gateway, figures, *, clients: int, rounds: int, mode: str, note: str, wait: float):
+    """``rounds`` id-tagged marcos per client, four in flight; the run is recorded in the figures."""
     started = time.perf_counter()
     report = await run_load(
         gateway.url,
-        clients=1000,
-        duration=600,
-        max_round_trips=100,
+        clients=clients,
+        duration=wait * 5,
+        max_round_trips=rounds,
         correlate=True,
         pipeline=4,
-        connect_timeout=120,
-        reply_timeout=120,
+        connect_timeout=wait,
+        reply_timeout=wait,
     )
-    took = time.perf_counter() - started
     figures.record_load(
-        "marco × 100 per connection, 4 in flight, in-order mode",
+        f"marco × {rounds} per connection, 4 in flight, {mode} mode",
         connections=f"{report.connected:,} concurrent",
         sent=report.sent,
         answered=report.answered - report.duplicates,
         lost=report.lost,
         out_of_order=report.out_of_order,
         errors=len(report.errors) + report.duplicates + report.unmatched,
-        other=f"{report.throughput:,.0f} msg/s; p50 {report.percentile(50) * 1000:.0f} ms, "
-        f"p99 {report.percentile(99) * 1000:.0f} ms",
-        seconds=took,
+        other=f"{report.throughput:,.0f} msg/s; {note(report) if callable(note) else note}",
+        seconds=time.perf_counter() - started,
+    )
+    return report
+
+
+@pytest.mark.timeout(600)
+async def test_1000_connections_each_send_100_marcos_all_answered_once_in_order(serve, figures):
+    # In-order mode: one connection's messages are invoked one after another (whether AWS does so is
+    # UNCONFIRMED; by default the emulator invokes them concurrently, as Lambda may), so four marcos
+    # in flight per connection must come back in the order they were sent.
+    gateway = serve(limits={"connect_rate": 0}, behaviour={"serialize_per_connection": True})
+    report = await pipelined_marcos(
+        gateway,
+        figures,
+        clients=1000,
+        rounds=100,
+        mode="in-order",
+        note=lambda r: f"p50 {r.percentile(50) * 1000:.0f} ms, p99 {r.percentile(99) * 1000:.0f} ms",
+        wait=120,
     )
     assert report.errors == ()
     assert report.connected == 1000
@@ -89,28 +101,14 @@ async def test_in_the_default_concurrent_mode_every_pipelined_marco_is_answered_
     # Default mode: a connection's messages are invoked concurrently, as Lambda may, so replies may
     # overtake each other; none may be lost or doubled.
     gateway = serve(limits={"connect_rate": 0})
-    started = time.perf_counter()
-    report = await run_load(
-        gateway.url,
+    report = await pipelined_marcos(
+        gateway,
+        figures,
         clients=200,
-        duration=300,
-        max_round_trips=50,
-        correlate=True,
-        pipeline=4,
-        connect_timeout=60,
-        reply_timeout=60,
-    )
-    took = time.perf_counter() - started
-    figures.record_load(
-        "marco × 50 per connection, 4 in flight, default (concurrent) mode",
-        connections=f"{report.connected:,} concurrent",
-        sent=report.sent,
-        answered=report.answered - report.duplicates,
-        lost=report.lost,
-        out_of_order=report.out_of_order,
-        errors=len(report.errors) + report.duplicates + report.unmatched,
-        other=f"{report.throughput:,.0f} msg/s; reordering allowed in this mode",
-        seconds=took,
+        rounds=50,
+        mode="default (concurrent)",
+        note="reordering allowed in this mode",
+        wait=60,
     )
     assert report.errors == ()
     assert (report.connected, report.sent) == (200, 10_000)
