@@ -205,15 +205,12 @@ class Gateway(ManagementApi):
         conn.state = State.OPEN
         try:
             await ws.prepare(request)
-        except (ConnectionResetError, RuntimeError):
+        except BaseException as exc:  # whatever failed, the connection never opened: forget it
             conn.state = State.CLOSED
             conn.opened.cancel()
             self.connections.remove(conn.connection_id)
-            return ws
-        except BaseException:  # whatever else failed, the connection never opened: forget it
-            conn.state = State.CLOSED
-            conn.opened.cancel()
-            self.connections.remove(conn.connection_id)
+            if isinstance(exc, (ConnectionResetError, RuntimeError)):
+                return ws  # the client went away during the 101
             raise
         conn.opened.set_result(None)
         order = asyncio.Lock() if self.behaviour.serialize_per_connection else None
