@@ -346,8 +346,10 @@ class Captured:
 
     def all(self) -> list[dict]:
         out = []
-        for line in self.path.read_text().splitlines():
-            if line.strip():
+        # A handler in another execution environment may be appending right now: a last line without
+        # its newline is still being written, so it is left for the next read.
+        for line in self.path.read_text().splitlines(keepends=True):
+            if line.endswith("\n") and line.strip():
                 out.append(json.loads(line))
         return out
 
