@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 import logging
 
-from wsapp.emulator import output
+from wsapp.emulator.awslambda import output
+from wsapp.emulator.logs import LogSink
 
 
 def test_a_log_handler_made_before_the_gateway_writes_into_the_invocation_log():
@@ -14,7 +15,7 @@ def test_a_log_handler_made_before_the_gateway_writes_into_the_invocation_log():
     logger = logging.getLogger("made-before-the-gateway")
     handler = logging.StreamHandler(stream)
     logger.addHandler(handler)
-    sink = output.LogSink(None)
+    sink = LogSink(None)
     try:
         output.install()
         try:

@@ -9,7 +9,7 @@ import pytest
 from emukit import connection_id_of, open_ws, write_no_default
 
 from wsapp.emulator import LocalGateway
-from wsapp.emulator.routing import evaluate, select_route
+from wsapp.emulator.apigateway.routing import evaluate, select_route
 
 ROUTES = {"$connect", "$disconnect", "$default", "join", "Ping", "[a, b]", "42", "true", "chat/send"}
 

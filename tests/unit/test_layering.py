@@ -1,8 +1,10 @@
 """What a Lambda container imports: the handlers, never the workbench around them."""
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 WORKBENCH = ["aiohttp", "wsapp.emulator", "wsapp.deploy", "samtranslator", "moto"]
 
@@ -29,3 +31,53 @@ def test_importing_the_handlers_loads_no_workbench_module_and_creates_no_client(
     assert "wsapp.handlers.message" in report["modules"]
     assert report["management_clients"] == 0
     assert report["stores"] == 0
+
+
+# The emulator is cut like AWS: each part stands in for one service and reaches the others only through
+# the interface that service really has (for Lambda, the invoke interface).
+EMULATOR = Path(__file__).resolve().parents[2] / "wsapp" / "emulator"
+PARTS = ("apigateway", "awslambda", "services", "template")
+ALLOWED = {
+    "apigateway": {"apigateway", "awslambda.invocation", "template.model", "logs", "errors"},
+    "awslambda": {"awslambda", "template.model", "logs", "errors"},
+    "services": {"services", "template.model", "errors"},
+    "template": {"template", "errors"},
+}
+
+
+def _emulator_imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("wsapp.emulator"):
+            module = node.module.removeprefix("wsapp.emulator").lstrip(".")
+            names |= {
+                f"{module}.{a.name}".lstrip(".") if module in PARTS or not module else module
+                for a in node.names
+            }
+        elif isinstance(node, ast.Import):
+            names |= {
+                a.name.removeprefix("wsapp.emulator.")
+                for a in node.names
+                if a.name.startswith("wsapp.emulator.")
+            }
+    return names
+
+
+def _allowed(name: str, rules: set[str]) -> bool:
+    return any(name == rule or name.startswith(rule + ".") for rule in rules)
+
+
+def test_each_emulator_part_imports_only_the_interfaces_of_the_others():
+    offending = []
+    for part, rules in ALLOWED.items():
+        for path in sorted((EMULATOR / part).rglob("*.py")):
+            for name in sorted(_emulator_imports(path)):
+                if not _allowed(name, rules):
+                    offending.append(f"{path.relative_to(EMULATOR)} imports wsapp.emulator.{name}")
+    assert offending == []
+
+
+def test_the_emulator_package_has_its_parts_and_no_loose_service_modules():
+    loose = sorted(p.stem for p in EMULATOR.glob("*.py"))
+    assert loose == ["__init__", "errors", "gateway", "invoke", "logs", "memory"]
+    assert all((EMULATOR / part / "__init__.py").exists() for part in PARTS)

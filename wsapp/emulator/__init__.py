@@ -10,13 +10,13 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "Account": "wsapp.emulator.model",
-    "Behaviour": "wsapp.emulator.config",
+    "Account": "wsapp.emulator.template.model",
+    "Behaviour": "wsapp.emulator.apigateway.config",
     "EmulatorError": "wsapp.emulator.errors",
     "HandlerImportError": "wsapp.emulator.errors",
-    "Limits": "wsapp.emulator.config",
+    "Limits": "wsapp.emulator.apigateway.config",
     "LocalGateway": "wsapp.emulator.gateway",
-    "SteppingClock": "wsapp.emulator.ids",
+    "SteppingClock": "wsapp.emulator.apigateway.ids",
     "TemplateError": "wsapp.emulator.errors",
 }
 __all__ = sorted(_EXPORTS)

@@ -19,16 +19,19 @@ from typing import IO, Any
 import boto3
 from aiohttp import web
 
-from wsapp.emulator import environ, memory, output, sdk
-from wsapp.emulator.config import Behaviour, Limits
-from wsapp.emulator.dynamodb import EmbeddedDynamoDB
+from wsapp.emulator import memory
+from wsapp.emulator.apigateway.config import Behaviour, Limits
+from wsapp.emulator.apigateway.ids import Clock, Ids, wall_clock
+from wsapp.emulator.apigateway.server import Gateway
+from wsapp.emulator.awslambda import environ, output
+from wsapp.emulator.awslambda.reload import CodeWatcher
+from wsapp.emulator.awslambda.runtime import FunctionRuntime
 from wsapp.emulator.errors import EmulatorError
-from wsapp.emulator.ids import Clock, Ids, wall_clock
-from wsapp.emulator.model import Account, WebSocketApp
-from wsapp.emulator.reload import CodeWatcher
-from wsapp.emulator.runtime import FunctionRuntime
-from wsapp.emulator.server import Gateway
+from wsapp.emulator.logs import LogSink
+from wsapp.emulator.services import sdk
+from wsapp.emulator.services.dynamodb import EmbeddedDynamoDB
 from wsapp.emulator.template import load_app
+from wsapp.emulator.template.model import Account, WebSocketApp
 
 # Lambda always runs with its role's credentials; locally, dummy ones stand in when none exist.
 DUMMY_CREDENTIALS = {
@@ -90,7 +93,7 @@ class LocalGateway:
         self.clock = clock or wall_clock
         self.concurrency = 1 if debug else concurrency
         self.debug = debug
-        self.sink = output.LogSink(logs, keep=log_lines)
+        self.sink = LogSink(logs, keep=log_lines)
         self.use_dynamodb = dynamodb
         self.dev_secret = dev_secret
         self.domain_name = domain_name
@@ -210,7 +213,7 @@ class LocalGateway:
             sink=self.sink,
             domain_name=self.domain_name,
             credentials=self.credentials,
-            housekeeping=self._dynamodb.forget_tracked_models if self._dynamodb else None,
+            housekeeping=self._housekeeping,
         )
         self.gateway.port = self.port
         self._serve_in_thread(sock)
@@ -223,6 +226,12 @@ class LocalGateway:
                         self._dynamodb.answer, endpoint=self._dynamodb.endpoint, event="before-send.dynamodb"
                     )
                 )
+
+    def _housekeeping(self) -> None:
+        """Every few seconds: drop what a long run accumulates, hand freed memory back."""
+        if self._dynamodb is not None:
+            self._dynamodb.forget_tracked_models()
+        memory.release(collect=False)  # bursts of handshakes and events leave freed memory behind
 
     def _bind(self) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -287,7 +296,7 @@ class LocalGateway:
         """A function's SDK call, decided in the function's thread; the socket write goes to the loop."""
         assert self.gateway is not None and self._loop is not None
         loop = self._loop
-        return self.gateway.manage_now(
+        return self.gateway.api.manage_now(
             request.method,
             sdk.connection_id(request),
             sdk.body_of(request),

@@ -15,14 +15,17 @@ from typing import Any
 
 import boto3
 
-from wsapp.emulator import environ, output, sdk
-from wsapp.emulator.dynamodb import EmbeddedDynamoDB
+from wsapp.emulator.awslambda import environ, output
+from wsapp.emulator.awslambda.invocation import Invocation
+from wsapp.emulator.awslambda.reload import CodeWatcher
+from wsapp.emulator.awslambda.runtime import FunctionRuntime
 from wsapp.emulator.errors import EmulatorError
 from wsapp.emulator.gateway import DEFAULT_DEV_SECRET, DUMMY_CREDENTIALS
-from wsapp.emulator.model import FunctionSpec, WebSocketApp
-from wsapp.emulator.reload import CodeWatcher
-from wsapp.emulator.runtime import FunctionRuntime, Invocation
+from wsapp.emulator.logs import LogSink
+from wsapp.emulator.services import sdk
+from wsapp.emulator.services.dynamodb import EmbeddedDynamoDB
 from wsapp.emulator.template import load_app
+from wsapp.emulator.template.model import FunctionSpec, WebSocketApp
 
 LOCAL_ENDPOINT = "http://wsapp-invoke.local"
 
@@ -73,7 +76,7 @@ def invoke(
     logs: Any = None,
 ) -> list[Outcome]:
     app = load_app(template, parameters, dev_secret=DEFAULT_DEV_SECRET)
-    sink = output.LogSink(logs)
+    sink = LogSink(logs)
     recorder = sdk.PostRecorder()
     dynamodb = EmbeddedDynamoDB()
     wiring = {

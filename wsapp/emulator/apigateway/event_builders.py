@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wsapp.emulator.connections import Connection
-from wsapp.emulator.ids import request_time
+from wsapp.emulator.apigateway.connections import Connection
+from wsapp.emulator.apigateway.ids import request_time
 
 # Handshake headers API Gateway does not pass to $connect (the authorizer event keeps them).
 _HOP_BY_HOP = {"connection", "upgrade", "content-length"}

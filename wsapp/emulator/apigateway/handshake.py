@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from wsapp.emulator import proxy
-from wsapp.emulator.config import Behaviour, Limits
-from wsapp.emulator.model import AuthorizerSpec
-from wsapp.emulator.policy_check import is_allowed
-from wsapp.emulator.runtime import FunctionRuntime, Invocation
+from wsapp.emulator.apigateway import proxy
+from wsapp.emulator.apigateway.config import Behaviour, Limits
+from wsapp.emulator.apigateway.policy_check import is_allowed
+from wsapp.emulator.awslambda.invocation import Function, Invocation
+from wsapp.emulator.template.model import AuthorizerSpec
 
 REASONS = {
     401: "Unauthorized",
@@ -91,7 +91,7 @@ def policy_verdict(value: Any, method_arn: str, limits: Limits, behaviour: Behav
 
 async def authorize(
     spec: AuthorizerSpec,
-    runtime: FunctionRuntime,
+    runtime: Function,
     event: dict[str, Any],
     limits: Limits,
     behaviour: Behaviour,
@@ -110,7 +110,7 @@ async def authorize(
     return policy_verdict(result.value, event["methodArn"], limits, behaviour), latency
 
 
-async def connect(runtime: FunctionRuntime, event: dict[str, Any], timeout: float) -> Verdict:
+async def connect(runtime: Function, event: dict[str, Any], timeout: float) -> Verdict:
     """Invoke ``$connect``: 2xx accepts; another status rejects with it; failure → 502; timeout → 504."""
     result = await runtime.submit(event, wait=timeout)
     if result.gave_up:

@@ -22,9 +22,9 @@ import yaml
 from samtranslator.yaml_helper import yaml_parse
 
 from wsapp.emulator.errors import TemplateError
-from wsapp.emulator.model import Account, WebSocketApp
-from wsapp.emulator.parameters import resolve_parameters
-from wsapp.emulator.walker import Walker
+from wsapp.emulator.template.model import Account, WebSocketApp
+from wsapp.emulator.template.parameters import resolve_parameters
+from wsapp.emulator.template.walker import Walker
 
 _LOCAL_CODE = "s3://wsapp-local-code/"  # stands in for a local CodeUri during translation
 
@@ -166,7 +166,7 @@ def _translate_in_child(
     return answer["template"]
 
 
-def _child() -> None:
+def _child() -> None:  # run by template/__main__.py
     """``python -m wsapp.emulator.template``: translate the JSON request on stdin, answer on stdout."""
     request = json.load(sys.stdin)
     try:
@@ -176,7 +176,3 @@ def _child() -> None:
     except TemplateError as exc:
         result = {"error": str(exc)}
     json.dump(result, sys.stdout)
-
-
-if __name__ == "__main__":
-    _child()

@@ -24,26 +24,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wsapp.emulator import environ, output
+from wsapp.emulator.awslambda import environ, output
+from wsapp.emulator.awslambda.invocation import Invocation
+from wsapp.emulator.awslambda.reload import CodeWatcher
 from wsapp.emulator.errors import HandlerImportError
-from wsapp.emulator.model import Account, FunctionSpec
-from wsapp.emulator.reload import CodeWatcher
+from wsapp.emulator.logs import LogSink
+from wsapp.emulator.template.model import Account, FunctionSpec
 
 _import_lock = threading.RLock()
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """The outcome of one invocation, as the Lambda service reports it to API Gateway."""
-
-    request_id: str
-    ok: bool
-    value: Any = None
-    error_type: str | None = None
-    error_message: str | None = None
-    timed_out: bool = False
-    duration_ms: float = 0.0
-    gave_up: bool = False  # the caller's own timeout (API Gateway's integration timeout) ran out first
 
 
 class LambdaContext:
@@ -121,7 +109,7 @@ class FunctionRuntime:
         spec: FunctionSpec,
         *,
         account: Account,
-        sink: output.LogSink,
+        sink: LogSink,
         extra_env: Mapping[str, str] = {},
         concurrency: int = 10,
         request_ids: Callable[[], str] = lambda: str(uuid.uuid4()),

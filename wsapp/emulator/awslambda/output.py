@@ -6,31 +6,14 @@ to the emulator's :class:`LogSink`; writes from anywhere else pass through untou
 
 from __future__ import annotations
 
-import collections
 import logging
 import sys
 import threading
 from typing import IO, Any
 
+from wsapp.emulator.logs import LogSink
+
 _local = threading.local()
-
-
-class LogSink:
-    """Keeps the last ``keep`` lines (for ``gateway.logs``) and echoes them to ``stream`` if given."""
-
-    def __init__(self, stream: IO[str] | None, keep: int = 5000) -> None:
-        self.stream = stream
-        self.lines: collections.deque[str] = collections.deque(maxlen=keep)
-        self._lock = threading.Lock()
-
-    def emit(self, text: str) -> None:
-        if self.stream is None and self.lines.maxlen == 0:
-            return  # neither shown nor kept
-        with self._lock:
-            self.lines.extend(text.splitlines())
-            if self.stream is not None:
-                self.stream.write(text)
-                self.stream.flush()
 
 
 class _Invocation:

@@ -9,28 +9,49 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from aiohttp import web
 
-from wsapp.emulator import sigv4
-from wsapp.emulator.ids import iso8601
-
-if TYPE_CHECKING:
-    from wsapp.emulator.server import Gateway
+from wsapp.emulator.apigateway import sigv4
+from wsapp.emulator.apigateway.config import Behaviour, Limits
+from wsapp.emulator.apigateway.connections import Connection, Registry
+from wsapp.emulator.apigateway.ids import Clock, iso8601
 
 DELETED = (1000, "Connection Closed Normally")  # what $disconnect reports after DELETE [OBS boto3#3789]
 
 
-class ManagementApi:
-    """Mixed into :class:`~wsapp.emulator.server.Gateway`: the calls act on its connections."""
+class Sockets(Protocol):
+    """What the API needs of the WebSocket side: write a frame now, close a connection soon."""
 
-    async def management(self: Gateway, request: web.Request) -> web.StreamResponse:
+    def send_now(self, conn: Connection, data: str | bytes) -> bool: ...
+
+    def close_soon(self, conn: Connection, code: int, reason: str) -> None: ...
+
+
+class ManagementApi:
+    """The calls act on the stage's connection registry; frames and closes go through ``sockets``."""
+
+    def __init__(
+        self,
+        stage: str,
+        connections: Registry,
+        sockets: Sockets,
+        *,
+        limits: Limits,
+        behaviour: Behaviour,
+        clock: Clock,
+        credentials: tuple[str, str] | None,
+    ) -> None:
+        self.stage, self.connections, self.sockets = stage, connections, sockets
+        self.limits, self.behaviour, self.clock, self.credentials = limits, behaviour, clock, credentials
+
+    async def management(self, request: web.Request) -> web.StreamResponse:
         parts = request.raw_path.split("?", 1)[0].split("/", 3)  # "", stage, @connections, id
         if (
             len(parts) != 4
-            or unquote(parts[1]) != self.model.stage
+            or unquote(parts[1]) != self.stage
             or unquote(parts[2]) != "@connections"
             or not parts[3]
         ):
@@ -43,7 +64,7 @@ class ManagementApi:
         return _response(status, headers, payload)
 
     async def manage(
-        self: Gateway,
+        self,
         method: str,
         connection_id: str,
         body: bytes,
@@ -54,7 +75,7 @@ class ManagementApi:
         return self.manage_now(method, connection_id, body, signed=signed, schedule=lambda work: work())
 
     def manage_now(
-        self: Gateway,
+        self,
         method: str,
         connection_id: str,
         body: bytes,
@@ -88,7 +109,7 @@ class ManagementApi:
             }
             return 200, {"Content-Type": "application/json"}, json.dumps(answer).encode()
         if method == "DELETE":
-            schedule(lambda: self._spawn(self.close(conn, *DELETED)))
+            schedule(lambda: self.sockets.close_soon(conn, *DELETED))
             return 204, {}, b""
         payload: str | bytes = body
         try:
@@ -98,7 +119,7 @@ class ManagementApi:
                 payload = body.decode(errors="replace")
         conn.last_active_monotonic = time.monotonic()  # outbound data counts as activity [OBS hotsock]
         conn.last_active_at = self.clock()
-        schedule(lambda: self.send_now(conn, payload))
+        schedule(lambda: self.sockets.send_now(conn, payload))
         return 200, {}, b""
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from wsapp.emulator.errors import TemplateError
-from wsapp.emulator.intrinsics import NO_VALUE, Resolver
-from wsapp.emulator.model import (
+from wsapp.emulator.template.intrinsics import NO_VALUE, Resolver
+from wsapp.emulator.template.model import (
     Account,
     AuthorizerSpec,
     FunctionSpec,

@@ -16,7 +16,7 @@ import boto3
 from botocore.exceptions import EndpointConnectionError
 
 from wsapp.emulator.errors import EmulatorError
-from wsapp.emulator.model import TableSpec
+from wsapp.emulator.template.model import TableSpec
 
 _CREATE_KEYS = (
     "AttributeDefinitions",

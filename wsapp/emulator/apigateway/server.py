@@ -15,18 +15,18 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from wsapp.emulator import event_builders as events
-from wsapp.emulator import handshake as hs
-from wsapp.emulator import memory, proxy
-from wsapp.emulator.config import Behaviour, Limits
-from wsapp.emulator.connections import Connection, Registry, State
-from wsapp.emulator.frames import GatewayWebSocket, encode_frame
-from wsapp.emulator.ids import Clock, Ids
-from wsapp.emulator.management_api import ManagementApi
-from wsapp.emulator.model import RouteSpec, WebSocketApp
-from wsapp.emulator.output import LogSink
-from wsapp.emulator.routing import select_route
-from wsapp.emulator.runtime import FunctionRuntime, Invocation
+from wsapp.emulator.apigateway import event_builders as events
+from wsapp.emulator.apigateway import handshake as hs
+from wsapp.emulator.apigateway import proxy
+from wsapp.emulator.apigateway.config import Behaviour, Limits
+from wsapp.emulator.apigateway.connections import Connection, Registry, State
+from wsapp.emulator.apigateway.frames import GatewayWebSocket, encode_frame
+from wsapp.emulator.apigateway.ids import Clock, Ids
+from wsapp.emulator.apigateway.management_api import ManagementApi
+from wsapp.emulator.apigateway.routing import select_route
+from wsapp.emulator.awslambda.invocation import Function, Invocation
+from wsapp.emulator.logs import LogSink
+from wsapp.emulator.template.model import RouteSpec, WebSocketApp
 
 TOO_BIG = (1009, "Message too big")
 BINARY = (1003, "Binary frames are not supported")
@@ -65,11 +65,11 @@ class _RateLimit:
         return True
 
 
-class Gateway(ManagementApi):
+class Gateway:
     def __init__(
         self,
         app: WebSocketApp,
-        runtimes: Mapping[str, FunctionRuntime],
+        runtimes: Mapping[str, Function],
         *,
         limits: Limits,
         behaviour: Behaviour,
@@ -88,6 +88,15 @@ class Gateway(ManagementApi):
         self.domain_name = domain_name
         self.credentials = credentials
         self.connections = Registry()
+        self.api = ManagementApi(
+            app.stage,
+            self.connections,
+            self,
+            limits=limits,
+            behaviour=behaviour,
+            clock=clock,
+            credentials=credentials,
+        )
         self.stage = events.Stage(
             app.api_id, app.stage, app.account.region, app.account.account_id, app.stage_variables
         )
@@ -108,14 +117,14 @@ class Gateway(ManagementApi):
     def web_app(self) -> web.Application:
         application = web.Application(client_max_size=2 * self.limits.post_bytes + 1024)
         application.router.add_route("GET", "/{stage}", self.websocket)
-        application.router.add_route("*", "/{stage}/{rest:.+}", self.management)
+        application.router.add_route("*", "/{stage}/{rest:.+}", self.api.management)
         application.on_startup.append(self._start_sweeper)
         return application
 
     async def _start_sweeper(self, _: web.Application) -> None:
         self._sweeper = asyncio.ensure_future(self._sweep())
 
-    def _runtime(self, route: RouteSpec) -> FunctionRuntime | None:
+    def _runtime(self, route: RouteSpec) -> Function | None:
         return self.runtimes[route.function.logical_id] if route.function else None
 
     # -- the handshake ------------------------------------------------------------------------------
@@ -262,6 +271,9 @@ class Gateway(ManagementApi):
         if conn.ws is not None and not conn.ws.closed:
             await conn.ws.close(code=code, message=b"" if code == 1000 else reason.encode())
 
+    def close_soon(self, conn: Connection, code: int, reason: str) -> None:
+        self._spawn(self.close(conn, code, reason))
+
     def send_now(self, conn: Connection, data: str | bytes) -> bool:
         """Write one frame now, on the loop: no task per frame on the hot path.
 
@@ -374,7 +386,6 @@ class Gateway(ManagementApi):
                 trimmed = now
                 if self.housekeeping is not None:
                     self.housekeeping()
-                memory.release(collect=False)  # bursts of handshakes and events leave freed memory behind
             for conn in self.connections:
                 if conn.state is not State.OPEN:
                     continue

@@ -1,0 +1,1 @@
+"""The other AWS services a template's functions use (DynamoDB today), served locally by moto."""
