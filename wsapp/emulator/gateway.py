@@ -8,7 +8,7 @@ event loop): the gateway always runs its own event loop in a background thread, 
 from __future__ import annotations
 
 import asyncio
-import os
+import ipaddress
 import socket
 import sys
 import threading
@@ -16,29 +16,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-import boto3
 from aiohttp import web
 
 from wsapp.emulator import memory
 from wsapp.emulator.apigateway.config import Behaviour, Limits
 from wsapp.emulator.apigateway.ids import Clock, Ids, wall_clock
 from wsapp.emulator.apigateway.server import Gateway
-from wsapp.emulator.awslambda import environ, output
-from wsapp.emulator.awslambda.reload import CodeWatcher
-from wsapp.emulator.awslambda.runtime import FunctionRuntime
+from wsapp.emulator.awslambda.environment import LOCAL_CREDENTIALS
+from wsapp.emulator.awslambda.pool import Lifecycle
+from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute
 from wsapp.emulator.errors import EmulatorError
 from wsapp.emulator.logs import LogSink
 from wsapp.emulator.services import sdk
 from wsapp.emulator.services.dynamodb import EmbeddedDynamoDB
+from wsapp.emulator.services.sdk_channel import SdkChannel
 from wsapp.emulator.template import load_app
 from wsapp.emulator.template.model import Account, WebSocketApp
 
-# Lambda always runs with its role's credentials; locally, dummy ones stand in when none exist.
-DUMMY_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_SESSION_TOKEN": "local",
-}
+DUMMY_CREDENTIALS = LOCAL_CREDENTIALS  # what functions sign with locally (Lambda gives its role's)
 DEFAULT_DEV_SECRET = "wsapp-local-development-secret-not-for-aws"  # == wsapp.auth.LOCAL_DEV_SECRET
 
 
@@ -53,7 +48,14 @@ class LocalGateway:
     seed, clock : make ids and times repeatable (``seed=1``, ``clock=SteppingClock()``).
     logs : a stream for function and gateway logs, or None to keep them only in ``gateway.logs``.
     log_lines : how many of the latest log lines ``gateway.logs`` keeps.
+    isolation : ``"process"`` (default): every execution environment is a process of its own on the
+        Lambda Runtime API; ``"thread"``: handlers run in threads of this process (faster; functions
+        then share ``sys.modules``).
     debug : no timeouts and one execution environment per function (for ``breakpoint()``).
+    debug_port, debug_function : start that function under debugpy on ``127.0.0.1:debug_port`` and
+        wait for an IDE to attach (``sam local invoke -d``).
+    env_vars : SAM CLI's ``--env-vars`` content: ``{"Parameters": {...}, "FunctionId": {...}}``.
+    lifecycle : init limit, idle reaping, shutdown grace (``awslambda.pool.Lifecycle``).
     inprocess_sdk : answer the functions' ``@connections`` and DynamoDB calls inside this process
         (botocore still serialises, validates, signs and parses them); False sends every call over HTTP.
     isolated_translation : run the SAM transform in a child process, so a long-running gateway does
@@ -83,6 +85,11 @@ class LocalGateway:
         inprocess_sdk: bool = True,
         isolated_translation: bool = False,
         log_lines: int = 5000,
+        isolation: str = "process",
+        debug_port: int | None = None,
+        debug_function: str | None = None,
+        env_vars: Mapping[str, Mapping[str, str]] | None = None,
+        lifecycle: Lifecycle | None = None,
     ) -> None:
         self.template = Path(template)
         self.parameters = dict(parameters or {})
@@ -101,15 +108,20 @@ class LocalGateway:
         self.api = api
         self.inprocess_sdk = inprocess_sdk
         self.isolated_translation = isolated_translation
+        self.isolation = isolation
+        self.debug_port, self.debug_function = debug_port, debug_function
+        self.env_vars = dict(env_vars or {})
+        self.lifecycle = lifecycle
         self._hooks: list[Any] = []
         self.model: WebSocketApp | None = None
         self.gateway: Gateway | None = None
-        self.runtimes: dict[str, FunctionRuntime] = {}
+        self.runtimes: Mapping[str, Any] = {}  # logical id → the function's pool (``.invocations``…)
+        self.lambda_service: LambdaService | None = None
+        self._channel: SdkChannel | None = None
         self._dynamodb: EmbeddedDynamoDB | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
-        self._installed = False
 
     # -- addresses ----------------------------------------------------------------------------------
     @property
@@ -126,6 +138,16 @@ class LocalGateway:
     def _netloc(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
+
+    @property
+    def _internal_host(self) -> str:
+        """Where the services behind the gateway listen: the gateway's address if it is a loopback one
+        (so ``--host 127.0.0.2`` leaves 127.0.0.1 alone), else 127.0.0.1 — never a public address."""
+        try:
+            address = ipaddress.ip_address(self.host)
+        except ValueError:
+            return "127.0.0.1"
+        return self.host if address.is_loopback and address.version == 4 else "127.0.0.1"
 
     @property
     def _model(self) -> WebSocketApp:
@@ -171,38 +193,28 @@ class LocalGateway:
         self.port = sock.getsockname()[1]
         wiring = {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.management_endpoint}
         if self.use_dynamodb and self.model.tables:
-            self._dynamodb = EmbeddedDynamoDB(self.host if self.host != "0.0.0.0" else "127.0.0.1")
+            self._dynamodb = EmbeddedDynamoDB(self._internal_host)
             wiring["AWS_ENDPOINT_URL_DYNAMODB"] = self._dynamodb.start()
             self._dynamodb.create_tables(self.model.tables, self.account.region)
-        if not os.environ.get("AWS_ACCESS_KEY_ID"):
-            wiring |= DUMMY_CREDENTIALS
         if self.credentials is not None:
             # The template's functions stand for roles allowed to manage connections: they sign their
             # @connections calls with the credentials callers are held to (else every reply is a 403).
             key, secret = self.credentials
             wiring |= {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": ""}
-        environ.install()
-        output.install()
-        self._installed = True
-        # boto3's default session reads the environment through the object it saw when created; a
-        # session made before the overlay existed would hide each function's region and endpoints.
-        boto3.DEFAULT_SESSION = None
-        watcher = CodeWatcher({f.code_root for f in self.model.functions.values()})
-        watcher.purge()  # a fresh cold start for every function
-        for logical, spec in self.model.functions.items():
-            runtime = FunctionRuntime(
-                spec,
-                account=self.account,
-                sink=self.sink,
-                extra_env=wiring,
-                concurrency=self.concurrency,
-                request_ids=self.ids.uuid,
-                watcher=watcher,
-                enforce_timeout=not self.debug,
-            )
-            self.runtimes[logical] = runtime
-        for runtime in self.runtimes.values():
-            self._preload(runtime)
+        self.lambda_service = LambdaService(
+            self.model.functions,
+            account=self.account,
+            sink=self.sink,
+            wiring=wiring,
+            isolation=self.isolation,
+            concurrency=self.concurrency,
+            request_ids=self.ids.uuid,
+            debugging=Debugging(self.debug, self.debug_port, self.debug_function),
+            env_vars=self.env_vars,
+            lifecycle=self.lifecycle,
+            host=self._internal_host,
+        )
+        self.runtimes = self.lambda_service.functions
         self.gateway = Gateway(
             self.model,
             self.runtimes,
@@ -218,7 +230,7 @@ class LocalGateway:
         self.gateway.port = self.port
         self._serve_in_thread(sock)
         memory.release()  # what start-up freed: parsed SDK models, the template translation
-        if self.inprocess_sdk:
+        if self.inprocess_sdk and self.isolation == "thread":
             self._hooks.append(sdk.install(self._manage_from_thread, endpoint=self.management_endpoint))
             if self._dynamodb is not None:
                 self._hooks.append(
@@ -246,14 +258,6 @@ class LocalGateway:
         sock.setblocking(False)
         return sock
 
-    def _preload(self, runtime: FunctionRuntime) -> None:
-        """Import each handler now (its init phase), so a bad Handler string fails at start."""
-        environ.set_thread_environment(dict(runtime.environment))
-        try:
-            runtime.handler()
-        finally:
-            environ.set_thread_environment(None)
-
     def _serve_in_thread(self, sock: socket.socket) -> None:
         ready = threading.Event()
         failure: list[BaseException] = []
@@ -265,6 +269,8 @@ class LocalGateway:
                 loop.run_until_complete(self._open(sock))
             except BaseException as exc:  # reported to the starting thread
                 failure.append(exc)
+                loop.run_until_complete(self._close())
+                loop.close()
                 ready.set()
                 return
             ready.set()
@@ -279,7 +285,16 @@ class LocalGateway:
             raise failure[0]
 
     async def _open(self, sock: socket.socket) -> None:
-        assert self.gateway is not None
+        assert self.gateway is not None and self.lambda_service is not None
+        route = None
+        if self.inprocess_sdk and self.isolation == "process":
+            # The functions' @connections and DynamoDB calls come back over a Unix socket, not TCP.
+            self._channel = SdkChannel()
+            self._channel.add(self.management_endpoint, self._manage_from_channel)
+            if self._dynamodb is not None:
+                self._channel.add(self._dynamodb.endpoint, self._dynamodb.answer, blocking=True)
+            route = SdkRoute(await self._channel.start(), tuple(self._channel.endpoints))
+        await self.lambda_service.start(route)
         self._runner = web.AppRunner(
             self.gateway.web_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
         )
@@ -288,9 +303,25 @@ class LocalGateway:
 
     async def _close(self) -> None:
         if self.gateway is not None:
-            await self.gateway.shutdown()
+            await self.gateway.shutdown()  # every connection closed, its $disconnect delivered
+        if self.lambda_service is not None:
+            await self.lambda_service.stop()
+        if self._channel is not None:
+            await self._channel.stop()
+            self._channel = None
         if self._runner is not None:
             await self._runner.cleanup()
+
+    def _manage_from_channel(self, request: Any) -> tuple[int, dict[str, str], bytes]:
+        """A function's ``@connections`` call over the SDK channel, decided on the gateway's loop."""
+        assert self.gateway is not None
+        return self.gateway.api.manage_now(
+            request.method,
+            sdk.connection_id(request),
+            sdk.body_of(request),
+            signed=(request.url, request.headers),
+            schedule=lambda work: work(),
+        )
 
     def _manage_from_thread(self, request: Any) -> tuple[int, dict[str, str], bytes]:
         """A function's SDK call, decided in the function's thread; the socket write goes to the loop."""
@@ -311,16 +342,13 @@ class LocalGateway:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=15)
         self._loop = self._thread = None
-        for runtime in self.runtimes.values():
-            runtime.close()
-        self.runtimes.clear()
+        if self.lambda_service is not None:
+            self.lambda_service.close_threads()
+            self.lambda_service = None
+        self.runtimes = {}
         if self._dynamodb is not None:
             self._dynamodb.stop()
             self._dynamodb = None
-        if self._installed:
-            output.uninstall()
-            environ.uninstall()
-            self._installed = False
 
     def run_coroutine(self, coro: Any, timeout: float = 30) -> Any:
         """Run ``coro`` on the gateway's loop from any thread and return its result."""

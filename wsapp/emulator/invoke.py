@@ -18,7 +18,7 @@ import boto3
 from wsapp.emulator.awslambda import environ, output
 from wsapp.emulator.awslambda.invocation import Invocation
 from wsapp.emulator.awslambda.reload import CodeWatcher
-from wsapp.emulator.awslambda.runtime import FunctionRuntime
+from wsapp.emulator.awslambda.threads import FunctionRuntime
 from wsapp.emulator.errors import EmulatorError
 from wsapp.emulator.gateway import DEFAULT_DEV_SECRET, DUMMY_CREDENTIALS
 from wsapp.emulator.logs import LogSink

@@ -19,8 +19,13 @@ class LogSink:
         self.lines: collections.deque[str] = collections.deque(maxlen=keep)
         self._lock = threading.Lock()
 
+    @property
+    def active(self) -> bool:
+        """False when lines are neither shown nor kept (so callers need not format them)."""
+        return self.stream is not None or self.lines.maxlen != 0
+
     def emit(self, text: str) -> None:
-        if self.stream is None and self.lines.maxlen == 0:
+        if not self.active:
             return  # neither shown nor kept
         with self._lock:
             self.lines.extend(text.splitlines())

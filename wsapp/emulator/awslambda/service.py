@@ -1,0 +1,229 @@
+"""The Lambda service for a template: one pool of execution environments per function.
+
+``isolation="process"`` (the default) runs every environment as its own process on the Runtime API
+(``pool.py``). ``isolation="thread"`` runs handlers in threads of this process (``threads.py``): faster,
+but functions share ``sys.modules``, so two functions that import the same module name from different
+code folders cannot both run; that template is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import boto3
+
+from wsapp.emulator.awslambda import environ, output
+from wsapp.emulator.awslambda.codeversions import CodeVersions
+from wsapp.emulator.awslambda.environment import (
+    LOCAL_CREDENTIALS,
+    check_template_variables,
+    family,
+    overrides_for,
+)
+from wsapp.emulator.awslambda.invocation import Function
+from wsapp.emulator.awslambda.launch import PYTHON_BOOTSTRAP, launch_for
+from wsapp.emulator.awslambda.pool import FunctionPool, Lifecycle
+from wsapp.emulator.awslambda.reload import CodeWatcher
+from wsapp.emulator.awslambda.threads import FunctionRuntime
+from wsapp.emulator.errors import EmulatorError
+from wsapp.emulator.logs import LogSink
+from wsapp.emulator.template.model import Account, FunctionSpec
+
+ISOLATIONS = ("process", "thread")
+
+
+@dataclass(frozen=True)
+class Debugging:
+    """``--debug``: no timeouts, one environment per function, the terminal's stdin for ``breakpoint()``;
+    ``port``: the function named ``function`` starts under debugpy and waits for an IDE to attach."""
+
+    enabled: bool = False
+    port: int | None = None
+    function: str | None = None
+
+
+@dataclass(frozen=True)
+class SdkRoute:
+    """Where the functions' SDK calls to local endpoints go without a TCP round trip."""
+
+    channel: str  # the SDK channel's socket (process isolation)
+    endpoints: tuple[str, ...] = field(default=())
+
+
+def module_clash(functions: Mapping[str, FunctionSpec]) -> str | None:
+    """Why thread isolation cannot run these functions: two import one module name from two folders."""
+    seen: dict[str, FunctionSpec] = {}
+    for spec in functions.values():
+        top = spec.handler.rpartition(".")[0].replace("/", ".").split(".")[0]
+        other = seen.setdefault(top, spec)
+        if other.code_root != spec.code_root:
+            return (
+                f"{other.logical_id} and {spec.logical_id} both import module {top!r}, "
+                f"from {other.code_root} "
+                f"and {spec.code_root}: in one process the second would run the first's code; "
+                "use process isolation"
+            )
+    return None
+
+
+class LambdaService:
+    def __init__(
+        self,
+        functions: Mapping[str, FunctionSpec],
+        *,
+        account: Account,
+        sink: LogSink,
+        wiring: Mapping[str, str],
+        isolation: str = "process",
+        concurrency: int = 10,
+        request_ids: Callable[[], str],
+        debugging: Debugging | None = None,
+        env_vars: Mapping[str, Mapping[str, str]] | None = None,
+        lifecycle: Lifecycle | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        if isolation not in ISOLATIONS:
+            raise EmulatorError(f"isolation must be one of {ISOLATIONS}, not {isolation!r}")
+        self.specs = dict(functions)
+        self.account = account
+        self.sink = sink
+        self.wiring = dict(wiring)
+        self.isolation = isolation
+        self.concurrency = concurrency
+        self.request_ids = request_ids
+        self.debugging = debugging or Debugging()
+        self.env_vars = dict(env_vars or {})
+        self.lifecycle = lifecycle
+        self.host = host  # for the Runtime API listeners: loopback, always
+        self.functions: dict[str, FunctionPool | FunctionRuntime] = {}
+        self._versions: CodeVersions | None = None
+        self._installed = False
+        self._check()
+
+    def _check(self) -> None:
+        debug = self.debugging
+        if debug.port is not None:
+            if debug.function is None and len(self.specs) > 1:
+                raise EmulatorError(
+                    f"--debug-port needs --debug-function: one of {', '.join(sorted(self.specs))}"
+                )
+            if debug.function is not None and debug.function not in self.specs:
+                raise EmulatorError(f"--debug-function {debug.function!r} is not one of {sorted(self.specs)}")
+        for spec in self.specs.values():
+            check_template_variables(spec)
+        if self.isolation == "thread":
+            clash = module_clash(self.specs)
+            if clash is not None:
+                raise EmulatorError(clash)
+            others = sorted(s.logical_id for s in self.specs.values() if family(s.runtime) != "python")
+            if others:
+                raise EmulatorError(f"{others[0]}: only Python functions run with thread isolation")
+
+    # -- process isolation --------------------------------------------------------------------------
+    async def start(self, sdk: SdkRoute | None = None) -> None:
+        """Create the pools and start one environment per function (a bad handler fails here)."""
+        if self.isolation == "thread":
+            self._start_threads()
+            return
+        self._versions = CodeVersions({s.code_root for s in self.specs.values()})
+        self._versions.start()
+        debug = self.debugging
+        waits = []
+        for logical, spec in self.specs.items():
+            launch = launch_for(spec)
+            extra: tuple[str, ...] = ()
+            if sdk is not None and family(spec.runtime) == "python" and sdk.endpoints:
+                extra = ("--sdk-channel", sdk.channel)
+                for endpoint in sdk.endpoints:
+                    extra += ("--sdk-endpoint", endpoint)
+            debugged = debug.port is not None and (debug.function in (None, logical))
+            command = None
+            if debugged and family(spec.runtime) == "python":
+                listen = f"127.0.0.1:{debug.port}"
+                command = (launch.command[0], "-m", "debugpy", "--listen", listen, "--wait-for-client")
+                command += (str(PYTHON_BOOTSTRAP),)
+            pool = FunctionPool(
+                spec,
+                account=self.account,
+                launch=launch,
+                wiring=self.wiring,
+                sink=self.sink,
+                concurrency=self.concurrency,
+                request_ids=self.request_ids,
+                overrides=overrides_for(spec, self.env_vars),
+                versions=self._versions,
+                lifecycle=self.lifecycle,
+                debug=debug.enabled or debugged,
+                debug_command=command,
+                extra_args=extra,
+                host=self.host,
+            )
+            self.functions[logical] = pool
+            if debugged:
+                self.sink.emit(
+                    f"[{logical}] waiting for a debugger to attach on 127.0.0.1:{debug.port} (debugpy)\n"
+                )
+            else:
+                waits.append(pool.prewarm())
+        results = await asyncio.gather(*waits, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def stop(self) -> None:
+        pools = [f for f in self.functions.values() if isinstance(f, FunctionPool)]
+        await asyncio.gather(*(pool.close() for pool in pools), return_exceptions=True)
+        if self._versions is not None:
+            self._versions.stop()
+            self._versions = None
+
+    # -- thread isolation ---------------------------------------------------------------------------
+    def _start_threads(self) -> None:
+        wiring = dict(self.wiring)
+        if not os.environ.get("AWS_ACCESS_KEY_ID") and "AWS_ACCESS_KEY_ID" not in wiring:
+            wiring |= LOCAL_CREDENTIALS  # Lambda always runs with its role's credentials
+        environ.install()
+        output.install()
+        self._installed = True
+        # boto3's default session reads the environment through the object it saw when created; a
+        # session made before the overlay existed would hide each function's region and endpoints.
+        boto3.DEFAULT_SESSION = None
+        watcher = CodeWatcher({spec.code_root for spec in self.specs.values()})
+        watcher.purge()  # a fresh cold start for every function
+        debug = self.debugging.enabled
+        for logical, spec in self.specs.items():
+            overrides = overrides_for(spec, self.env_vars)
+            declared = {k: overrides.get(k, v) for k, v in spec.environment.items()}  # SAM's rule
+            runtime = FunctionRuntime(
+                dataclasses.replace(spec, environment=declared),
+                account=self.account,
+                sink=self.sink,
+                extra_env=wiring,
+                concurrency=1 if debug else self.concurrency,
+                request_ids=self.request_ids,
+                watcher=watcher,
+                enforce_timeout=not debug,
+            )
+            self.functions[logical] = runtime
+            environ.set_thread_environment(dict(runtime.environment))
+            try:
+                runtime.handler()  # its init phase now, so a bad Handler string fails at start
+            finally:
+                environ.set_thread_environment(None)
+
+    def close_threads(self) -> None:
+        """After the loop stopped: end the worker threads, undo the process-wide patches."""
+        for function in self.functions.values():
+            if isinstance(function, FunctionRuntime):
+                function.close()
+        if self._installed:
+            output.uninstall()
+            environ.uninstall()
+            self._installed = False
+
+    def function(self, logical: str) -> Function:
+        return self.functions[logical]
