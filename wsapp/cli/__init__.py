@@ -37,6 +37,35 @@ def parse_parameters(pairs: list[str]) -> dict[str, str]:
     return values
 
 
+def add_lambda_arguments(parser: argparse.ArgumentParser) -> None:
+    """How functions run: isolation, concurrency, SAM CLI's --env-vars file."""
+    parser.add_argument(
+        "--isolation",
+        choices=("process", "thread"),
+        help="process (default): each execution environment its own process on the Lambda Runtime API; "
+        "thread: handlers in threads of this process (faster, functions share sys.modules)",
+    )
+    parser.add_argument("--concurrency", type=int, default=10, help="execution environments per function")
+    parser.add_argument(
+        "--env-vars",
+        metavar="FILE",
+        help='SAM CLI\'s JSON: {"Parameters": {...}, "FunctionId": {...}} (overrides declared variables)',
+    )
+
+
+def read_env_vars(path: str | None) -> dict[str, dict[str, str]] | None:
+    """``--env-vars FILE`` read, or a usage error naming what is wrong with it."""
+    if path is None:
+        return None
+    from wsapp.emulator.awslambda.environment import read_env_vars_file
+    from wsapp.emulator.errors import EmulatorError
+
+    try:
+        return read_env_vars_file(path)
+    except EmulatorError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     top = argparse.ArgumentParser(prog="wsapp", description=__doc__.splitlines()[0])

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from wsapp.cli import UsageError, parse_parameters
+from wsapp.cli import UsageError, parse_parameters, read_env_vars
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,6 +15,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", default="template.yaml")
     parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--quiet", action="store_true", help="hide the function's own log lines")
+    parser.add_argument("--isolation", choices=("process", "thread"), help="process (default) or thread")
+    parser.add_argument("--env-vars", metavar="FILE", help="SAM CLI's --env-vars JSON")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,6 +31,8 @@ def run(args: argparse.Namespace) -> int:
             function=args.function,
             parameters=parse_parameters(args.parameter),
             logs=None if args.quiet else sys.stderr,
+            isolation=args.isolation,
+            env_vars=read_env_vars(args.env_vars),
         )
     except EmulatorError as exc:
         raise UsageError(str(exc)) from None

@@ -7,7 +7,7 @@ import signal
 import sys
 import threading
 
-from wsapp.cli import UsageError, parse_parameters
+from wsapp.cli import UsageError, add_lambda_arguments, parse_parameters, read_env_vars
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,7 +15,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     parser.add_argument("--port", type=int, default=3001)
     parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--debug", action="store_true", help="no timeouts, one environment per function")
+    parser.add_argument(
+        "--debug", action="store_true", help="no timeouts, one environment per function, breakpoint() works"
+    )
+    parser.add_argument(
+        "--debug-port", type=int, metavar="N", help="start the function under debugpy on 127.0.0.1:N"
+    )
+    parser.add_argument("--debug-function", metavar="ID", help="the function --debug-port applies to")
+    add_lambda_arguments(parser)
     parser.add_argument("--seed", type=int, help="repeatable connection and request ids")
     parser.add_argument("--idle-timeout", type=float, help="seconds (API Gateway: 600)")
     parser.add_argument("--max-duration", type=float, help="seconds (API Gateway: 7200)")
@@ -24,7 +31,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         help="new connections per second before 429 (API Gateway's quota: 500; 0 = no limit)",
     )
-    parser.add_argument("--concurrency", type=int, default=10, help="execution environments per function")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--quiet", action="store_true", help="do not print function logs")
     parser.add_argument(
@@ -53,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if args.connect_rate is not None:
         limits = replace(limits, connect_rate=args.connect_rate)
     credentials = None
+    env_vars = read_env_vars(args.env_vars)
     if args.credentials:
         key, sep, secret = args.credentials.partition(":")
         if not sep or not key or not secret:
@@ -71,6 +78,10 @@ def run(args: argparse.Namespace) -> int:
         logs=None if args.quiet else sys.stdout,
         credentials=credentials,
         inprocess_sdk=not args.no_inprocess_sdk,
+        isolation=args.isolation,
+        debug_port=args.debug_port,
+        debug_function=args.debug_function,
+        env_vars=env_vars,
         isolated_translation=True,  # a long-running server: the translator need not stay resident
         log_lines=0,  # printed (or, with --quiet, dropped): nobody reads gateway.logs here
     )

@@ -24,7 +24,7 @@ from wsapp.emulator.apigateway.ids import Clock, Ids, wall_clock
 from wsapp.emulator.apigateway.server import Gateway
 from wsapp.emulator.awslambda.environment import LOCAL_CREDENTIALS
 from wsapp.emulator.awslambda.pool import Lifecycle
-from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute
+from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute, default_isolation
 from wsapp.emulator.errors import EmulatorError
 from wsapp.emulator.logs import LogSink
 from wsapp.emulator.services import sdk
@@ -85,7 +85,7 @@ class LocalGateway:
         inprocess_sdk: bool = True,
         isolated_translation: bool = False,
         log_lines: int = 5000,
-        isolation: str = "process",
+        isolation: str | None = None,
         debug_port: int | None = None,
         debug_function: str | None = None,
         env_vars: Mapping[str, Mapping[str, str]] | None = None,
@@ -108,7 +108,7 @@ class LocalGateway:
         self.api = api
         self.inprocess_sdk = inprocess_sdk
         self.isolated_translation = isolated_translation
-        self.isolation = isolation
+        self.isolation = isolation or default_isolation()
         self.debug_port, self.debug_function = debug_port, debug_function
         self.env_vars = dict(env_vars or {})
         self.lifecycle = lifecycle

@@ -7,27 +7,29 @@ not sent: the output is the handler's response and every message it would post.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping, Sequence
+import threading
+import uuid
+from collections.abc import Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-import boto3
-
-from wsapp.emulator.awslambda import environ, output
 from wsapp.emulator.awslambda.invocation import Invocation
-from wsapp.emulator.awslambda.reload import CodeWatcher
+from wsapp.emulator.awslambda.service import LambdaService, SdkRoute, default_isolation
 from wsapp.emulator.awslambda.threads import FunctionRuntime
 from wsapp.emulator.errors import EmulatorError
-from wsapp.emulator.gateway import DEFAULT_DEV_SECRET, DUMMY_CREDENTIALS
+from wsapp.emulator.gateway import DEFAULT_DEV_SECRET
 from wsapp.emulator.logs import LogSink
 from wsapp.emulator.services import sdk
 from wsapp.emulator.services.dynamodb import EmbeddedDynamoDB
+from wsapp.emulator.services.sdk_channel import SdkChannel
 from wsapp.emulator.template import load_app
 from wsapp.emulator.template.model import FunctionSpec, WebSocketApp
 
 LOCAL_ENDPOINT = "http://wsapp-invoke.local"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -74,40 +76,107 @@ def invoke(
     function: str | None = None,
     parameters: Mapping[str, str] | None = None,
     logs: Any = None,
+    isolation: str | None = None,
+    env_vars: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[Outcome]:
+    """Run each event through the function API Gateway would call for it (or ``function``), in order."""
     app = load_app(template, parameters, dev_secret=DEFAULT_DEV_SECRET)
+    specs = [function_for(app, event, function) for event in events]
+    mode = isolation or default_isolation()
     sink = LogSink(logs)
     recorder = sdk.PostRecorder()
     dynamodb = EmbeddedDynamoDB()
-    wiring = {
-        "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": f"{LOCAL_ENDPOINT}/{app.stage}",
-        **DUMMY_CREDENTIALS,
-    }
-    environ.install()
-    output.install()
-    hook = None
+    endpoint = f"{LOCAL_ENDPOINT}/{app.stage}"
+    wiring = {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": endpoint}
     try:
         if app.tables:
             wiring["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb.start()
             dynamodb.create_tables(app.tables, app.account.region)
-        boto3.DEFAULT_SESSION = None
-        hook = sdk.install(recorder)
-        watcher = CodeWatcher({f.code_root for f in app.functions.values()})
-        watcher.purge()
-        runtimes: dict[str, FunctionRuntime] = {}
+        service = LambdaService(
+            {spec.logical_id: spec for spec in specs},
+            account=app.account,
+            sink=sink,
+            wiring=wiring,
+            isolation=mode,
+            concurrency=1,
+            request_ids=lambda: str(uuid.uuid4()),
+            env_vars=env_vars,
+        )
+        if mode == "thread":
+            return _invoke_in_threads(service, specs, events, recorder, dynamodb if app.tables else None)
+        return _in_own_loop(_invoke_in_processes(service, specs, events, recorder, endpoint, dynamodb, app))
+    finally:
+        dynamodb.stop()
+
+
+async def _invoke_in_processes(
+    service: LambdaService,
+    specs: Sequence[FunctionSpec],
+    events: Sequence[Mapping[str, Any]],
+    recorder: sdk.PostRecorder,
+    endpoint: str,
+    dynamodb: EmbeddedDynamoDB,
+    app: WebSocketApp,
+) -> list[Outcome]:
+    channel = SdkChannel()
+    channel.add(endpoint, recorder)
+    if app.tables:
+        channel.add(dynamodb.endpoint, dynamodb.answer, blocking=True)
+    route = SdkRoute(await channel.start(), tuple(channel.endpoints))
+    try:
+        await service.start(route)
         outcomes = []
-        for event in events:
-            spec = function_for(app, event, function)
-            runtime = runtimes.get(spec.logical_id) or runtimes.setdefault(
-                spec.logical_id, FunctionRuntime(spec, account=app.account, sink=sink, extra_env=wiring)
-            )
+        for spec, event in zip(specs, events, strict=True):
             before = len(recorder.calls)
-            result = runtime.invoke_here(event)
+            result = await service.functions[spec.logical_id].submit(dict(event))
             outcomes.append(Outcome(spec.logical_id, result, recorder.calls[before:]))
         return outcomes
     finally:
-        if hook is not None:
+        await service.stop()
+        await channel.stop()
+
+
+def _invoke_in_threads(
+    service: LambdaService,
+    specs: Sequence[FunctionSpec],
+    events: Sequence[Mapping[str, Any]],
+    recorder: sdk.PostRecorder,
+    dynamodb: EmbeddedDynamoDB | None,
+) -> list[Outcome]:
+    hooks = []
+    try:
+        _in_own_loop(service.start())
+        hooks.append(sdk.install(recorder))  # every @connections call is recorded, whatever its endpoint
+        if dynamodb is not None:
+            event = "before-send.dynamodb"
+            hooks.append(sdk.install(dynamodb.answer, endpoint=dynamodb.endpoint, event=event))
+        outcomes = []
+        for spec, event in zip(specs, events, strict=True):
+            runtime = service.functions[spec.logical_id]
+            assert isinstance(runtime, FunctionRuntime)
+            before = len(recorder.calls)
+            outcomes.append(Outcome(spec.logical_id, runtime.invoke_here(event), recorder.calls[before:]))
+        return outcomes
+    finally:
+        for hook in hooks:
             sdk.uninstall(hook)
-        dynamodb.stop()
-        output.uninstall()
-        environ.uninstall()
+        service.close_threads()
+
+
+def _in_own_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` on an event loop of its own, in a thread: callable from a notebook cell too."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as exc:  # handed to the caller
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="wsapp-invoke")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
+    return result[0]

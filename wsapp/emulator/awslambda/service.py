@@ -34,6 +34,12 @@ from wsapp.emulator.logs import LogSink
 from wsapp.emulator.template.model import Account, FunctionSpec
 
 ISOLATIONS = ("process", "thread")
+ISOLATION_VARIABLE = "WSAPP_ISOLATION"
+
+
+def default_isolation() -> str:
+    """``$WSAPP_ISOLATION`` when set (a whole test run in one mode, say), else ``process``."""
+    return os.environ.get(ISOLATION_VARIABLE) or "process"
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class LambdaService:
         account: Account,
         sink: LogSink,
         wiring: Mapping[str, str],
-        isolation: str = "process",
+        isolation: str | None = None,
         concurrency: int = 10,
         request_ids: Callable[[], str],
         debugging: Debugging | None = None,
@@ -86,6 +92,7 @@ class LambdaService:
         lifecycle: Lifecycle | None = None,
         host: str = "127.0.0.1",
     ) -> None:
+        isolation = isolation or default_isolation()
         if isolation not in ISOLATIONS:
             raise EmulatorError(f"isolation must be one of {ISOLATIONS}, not {isolation!r}")
         self.specs = dict(functions)
