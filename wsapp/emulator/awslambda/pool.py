@@ -136,7 +136,7 @@ class FunctionPool:
     def environments(self) -> list[ProcessEnvironment]:
         return [s.env for s in self._slots.values() if s.killed_for is None]
 
-    def _spawn(self, job: _Job | None, *, retry_init: bool = False) -> _Slot:
+    def _spawn(self, job: _Job | None, *, retry_init: bool = False, prewarm: bool = False) -> _Slot:
         loop = asyncio.get_running_loop()
         env = ProcessEnvironment(
             self,
@@ -149,7 +149,7 @@ class FunctionPool:
             host=self.host,
         )
         env.generation = self.versions.generation(self.spec.code_root) if self.versions else 0
-        slot = _Slot(env, job=job, ready=loop.create_future(), retry_init=retry_init)
+        slot = _Slot(env, job=job, ready=loop.create_future() if prewarm else None, retry_init=retry_init)
         self._slots[env] = slot
         self.cold_starts += 1
         if job is not None:
@@ -187,10 +187,14 @@ class FunctionPool:
         job = slot.job
         if slot.retry_init or job is None:
             self._resolve_ready(
-                slot, EmulatorError(f"{self.spec.logical_id}: init timed out after {limit:.0f} s")
+                slot, EmulatorError(f"{self.spec.logical_id}: init timed out after {limit:g} s")
             )
-            if job is not None:
-                self._fail_timeout(job, self.spec.timeout)
+            if job is not None and not job.finished:
+                self._emit(env, platform.start(job.request_id), job.request_id)
+                self._report(env, job, duration_ms=limit * 1000, status="timeout")
+                self._emit(env, platform.timed_out(job.request_id, limit), job.request_id)
+                self._fail_timeout(job, limit)
+            self._refill()
             return
         # Lambda retries the init at the time of the first invocation, with the function's timeout [DOC].
         self._forget(slot)
@@ -200,7 +204,7 @@ class FunctionPool:
 
     async def prewarm(self) -> None:
         """Start one environment now and wait for its init (a bad handler fails here, at start)."""
-        slot = self._spawn(None)
+        slot = self._spawn(None, prewarm=True)
         assert slot.ready is not None
         await slot.ready
 

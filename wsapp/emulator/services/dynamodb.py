@@ -7,12 +7,15 @@ requests can skip the socket: :meth:`answer` hands them to moto's WSGI applicati
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.exceptions import EndpointConnectionError
 
 from wsapp.emulator.errors import EmulatorError
@@ -29,6 +32,17 @@ _CREATE_KEYS = (
     "TableClass",
 )
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+@contextlib.contextmanager
+def _no_profile() -> Iterator[None]:
+    """Hide ``AWS_PROFILE`` for a moment: a profile that is not configured makes botocore refuse to
+    create any session, though nothing local needs one (moto's advice, getmoto/moto#5469)."""
+    saved = {k: os.environ.pop(k) for k in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if k in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
 
 
 class EmbeddedDynamoDB:
@@ -53,7 +67,8 @@ class EmbeddedDynamoDB:
         from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
-        self._app = create_backend_app("dynamodb")
+        with _no_profile():  # moto makes (and caches) a boto3 session for its region list now
+            self._app = create_backend_app("dynamodb")
         self._server = make_server(self.host, 0, self._wsgi, threaded=True)
         # A short poll interval: shutdown waits for it, and a gateway should stop promptly.
         self._thread = threading.Thread(
@@ -77,8 +92,10 @@ class EmbeddedDynamoDB:
         return self._app(environ, start_response)
 
     def create_tables(self, tables: Sequence[TableSpec], region: str) -> None:
-        # A session of its own: boto3's default session belongs to the functions (see gateway.py).
-        session = boto3.session.Session(region_name=region, **LOCAL_CREDENTIALS)
+        # A session of its own (boto3's default one belongs to thread-isolated functions) that reads no
+        # profile: an AWS_PROFILE the user has set, configured or not, has nothing to do with local tables.
+        core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+        session = boto3.session.Session(region_name=region, botocore_session=core, **LOCAL_CREDENTIALS)
         client = session.client("dynamodb", endpoint_url=self.endpoint)
         existing = set(client.list_tables()["TableNames"])
         for table in tables:

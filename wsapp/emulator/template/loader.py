@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.session
 import yaml
 from samtranslator.yaml_helper import yaml_parse
 
@@ -68,6 +69,13 @@ def _replace_local_code(template: dict[str, Any], base: Path) -> dict[str, Path]
     return roots
 
 
+def _offline_session(region: str) -> boto3.session.Session:
+    """A session for the translator's region and partition lookups that reads no profile: the user's
+    ``AWS_PROFILE`` (even one that is not configured) has nothing to do with translating a template."""
+    core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
+    return boto3.session.Session(region_name=region, botocore_session=core)
+
+
 def translate(
     template: dict[str, Any], parameters: Mapping[str, str], account: Account, *, isolated: bool = False
 ) -> dict[str, Any]:
@@ -93,7 +101,7 @@ def translate(
     # garbage collector gets to it, so "publish" them to the dummy publisher that drops them.
     metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
     translator = Translator(
-        None, Parser(), boto_session=boto3.session.Session(region_name=account.region), metrics=metrics
+        None, Parser(), boto_session=_offline_session(account.region), metrics=metrics
     )
     try:
         return translator.translate(
