@@ -109,6 +109,7 @@ class LambdaService:
         self.functions: dict[str, FunctionPool | FunctionRuntime] = {}
         self._versions: CodeVersions | None = None
         self._installed = False
+        self._background: set[asyncio.Task[None]] = set()
         self._check()
 
     def _check(self) -> None:
@@ -171,15 +172,24 @@ class LambdaService:
             )
             self.functions[logical] = pool
             if debugged:
+                # Started now, so the IDE can attach before the first event; start-up does not wait for it.
                 self.sink.emit(
                     f"[{logical}] waiting for a debugger to attach on 127.0.0.1:{debug.port} (debugpy)\n"
                 )
+                task = asyncio.get_running_loop().create_task(pool.prewarm())
+                task.add_done_callback(lambda t, name=logical: self._debugged_init_done(name, t))
+                self._background.add(task)
             else:
                 waits.append(pool.prewarm())
         results = await asyncio.gather(*waits, return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
+
+    def _debugged_init_done(self, logical: str, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.sink.emit(f"[{logical}] {task.exception()}\n")
 
     async def stop(self) -> None:
         pools = [f for f in self.functions.values() if isinstance(f, FunctionPool)]
