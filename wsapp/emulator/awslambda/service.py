@@ -144,8 +144,10 @@ class LambdaService:
         for logical, spec in self.specs.items():
             launch = launch_for(spec)
             extra: tuple[str, ...] = ()
+            if family(spec.runtime) == "python" and self.lifecycle is not None:
+                extra += ("--thread-polling",) if self.lifecycle.python_thread_polling else ()
             if sdk is not None and family(spec.runtime) == "python" and sdk.endpoints:
-                extra = ("--sdk-channel", sdk.channel)
+                extra += ("--sdk-channel", sdk.channel)
                 for endpoint in sdk.endpoints:
                     extra += ("--sdk-endpoint", endpoint)
             debugged = debug.port is not None and (debug.function in (None, logical))

@@ -38,7 +38,7 @@ class SdkChannel:
         self.path = ""
         self._dir: tempfile.TemporaryDirectory[str] | None = None
         self._server: asyncio.AbstractServer | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
+        self._connections: set[_Connection] = set()
 
     def add(self, endpoint: str, answer: Answer, *, blocking: bool = False) -> None:
         self.routes.append(Route(endpoint.rstrip("/") + "/", answer, blocking))
@@ -47,49 +47,91 @@ class SdkChannel:
     def endpoints(self) -> list[str]:
         return [route.prefix for route in self.routes]
 
+    def route_for(self, url: str) -> Route | None:
+        return next((r for r in self.routes if url.startswith(r.prefix)), None)
+
     async def start(self) -> str:
         self._dir = tempfile.TemporaryDirectory(prefix="wsapp-sdk-")
         self.path = os.path.join(self._dir.name, "sdk.sock")
-        self._server = await asyncio.start_unix_server(self._serve, self.path)
-        return self.path
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
         loop = asyncio.get_running_loop()
-        try:
-            while True:
-                head_size, body_size = _FRAME.unpack(await reader.readexactly(_FRAME.size))
-                head = json.loads(await reader.readexactly(head_size))
-                body = await reader.readexactly(body_size)
-                request = AWSPreparedRequest(head["m"], head["u"], head["h"], body, stream_output=False)
-                route = next((r for r in self.routes if request.url.startswith(r.prefix)), None)
-                if route is None:
-                    answer: dict[str, Any] = {"unreachable": True}
-                    payload = b""
-                else:
-                    try:
-                        if route.blocking:
-                            status, headers, payload = await loop.run_in_executor(None, route.answer, request)
-                        else:
-                            status, headers, payload = route.answer(request)
-                        answer = {"s": status, "h": dict(headers)}
-                    except (OSError, EndpointConnectionError):  # the endpoint is down (an outage)
-                        answer, payload = {"unreachable": True}, b""
-                raw = json.dumps(answer).encode()
-                writer.write(_FRAME.pack(len(raw), len(payload)) + raw + payload)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass  # the environment went away
-        finally:
-            self._writers.discard(writer)
-            writer.close()
+        self._server = await loop.create_unix_server(lambda: _Connection(self), self.path)
+        return self.path
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-            for writer in list(self._writers):
-                writer.close()
+            for connection in list(self._connections):
+                connection.close()
             await self._server.wait_closed()
             self._server = None
         if self._dir is not None:
             self._dir.cleanup()
             self._dir = None
+
+
+class _Connection(asyncio.Protocol):
+    """One environment thread's connection: requests come one at a time, each answered in order.
+
+    A protocol, not a stream reader: no task and no await per request on the gateway's hot path.
+    """
+
+    def __init__(self, channel: SdkChannel) -> None:
+        self.channel = channel
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.busy = False  # a blocking answer is being computed in a thread
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.channel._connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        self.channel._connections.discard(self)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self._next()
+
+    def _next(self) -> None:
+        while not self.busy and len(self.buffer) >= _FRAME.size:
+            head_size, body_size = _FRAME.unpack_from(self.buffer)
+            end = _FRAME.size + head_size + body_size
+            if len(self.buffer) < end:
+                return
+            head = json.loads(self.buffer[_FRAME.size : _FRAME.size + head_size])
+            body = bytes(self.buffer[_FRAME.size + head_size : end])
+            del self.buffer[:end]
+            request = AWSPreparedRequest(head["m"], head["u"], head["h"], body, stream_output=False)
+            route = self.channel.route_for(request.url)
+            if route is None:
+                self._reply({"unreachable": True}, b"")
+            elif route.blocking:
+                self.busy = True
+                future = asyncio.get_running_loop().run_in_executor(None, _answer, route.answer, request)
+                future.add_done_callback(self._blocking_done)
+            else:
+                self._reply(*_answer(route.answer, request))
+
+    def _blocking_done(self, future: asyncio.Future[tuple[dict[str, Any], bytes]]) -> None:
+        self.busy = False
+        if not future.cancelled():
+            self._reply(*future.result())
+        self._next()
+
+    def _reply(self, answer: dict[str, Any], payload: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            raw = json.dumps(answer).encode()
+            self.transport.write(_FRAME.pack(len(raw), len(payload)) + raw + payload)
+
+
+def _answer(answer: Answer, request: AWSPreparedRequest) -> tuple[dict[str, Any], bytes]:
+    try:
+        status, headers, payload = answer(request)
+    except (OSError, EndpointConnectionError):  # the endpoint is down (an outage the tests simulate)
+        return {"unreachable": True}, b""
+    return {"s": status, "h": dict(headers)}, payload

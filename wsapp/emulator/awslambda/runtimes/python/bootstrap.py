@@ -1,7 +1,7 @@
 """The entry point of a Python execution environment: AWS's runtime interface client, unchanged.
 
-Run as ``python bootstrap.py [--sdk-channel SOCKET --sdk-endpoint URL ...] HANDLER`` with the function's
-code folder as working directory. It does what ``python -m awslambdaric HANDLER`` does in AWS's base
+Run as ``python bootstrap.py [--thread-polling] [--sdk-channel SOCKET --sdk-endpoint URL ...] HANDLER``
+in the function's code folder. It does what ``python -m awslambdaric HANDLER`` does in AWS's base
 images (the task root first on ``sys.path``, then ``awslambdaric`` drives the handler over the Runtime
 API), plus one emulator shortcut, only when asked: botocore requests for the given endpoints (the
 local ``@connections`` API and DynamoDB) are carried over a Unix socket to the emulator instead of a
@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 _FRAME = struct.Struct("!II")
+USAGE = "[--thread-polling] [--sdk-channel SOCKET --sdk-endpoint URL ...] HANDLER"
 
 
 class _Channel:
@@ -132,21 +133,31 @@ def main(argv: list[str]) -> None:
     channel_path: str | None = None
     endpoints: list[str] = []
     args = list(argv[1:])
-    while args and args[0].startswith("--sdk-"):
-        option, value = args.pop(0), args.pop(0)
+    thread_polling = False
+    while args and args[0].startswith("--"):
+        option = args.pop(0)
+        if option == "--thread-polling":
+            thread_polling = True
+            continue
+        value = args.pop(0)
         if option == "--sdk-channel":
             channel_path = value
         elif option == "--sdk-endpoint":
             endpoints.append(value.rstrip("/") + "/")
     if len(args) != 1:
-        sys.exit("usage: bootstrap.py [--sdk-channel SOCKET --sdk-endpoint URL ...] HANDLER")
+        sys.exit(f"usage: bootstrap.py {USAGE}")
     # `python -m awslambdaric` in the task root puts the task root first on sys.path; so does this.
     sys.path[0] = os.getcwd()
     if channel_path and endpoints:
         sys.meta_path.insert(0, _WhenBotocoreLoads(_before_send(_Channel(channel_path), tuple(endpoints))))
-    from awslambdaric.__main__ import main as awslambdaric_main
+    from awslambdaric import bootstrap
+    from awslambdaric.lambda_runtime_client import LambdaRuntimeClient
 
-    awslambdaric_main([argv[0], args[0]])
+    # What awslambdaric's __main__ does, with the runtime's own choice of polling for the next event
+    # from a helper thread (python3.12+, so signal handlers run while idle) left to the emulator: a
+    # thread per invocation costs ~0.3 ms here, and without extensions Lambda sends no signal anyway.
+    client = LambdaRuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"], thread_polling)
+    bootstrap.run(args[0], client)
 
 
 if __name__ == "__main__":
