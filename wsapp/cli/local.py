@@ -89,13 +89,29 @@ def run(args: argparse.Namespace) -> int:
         gateway.start()
     except EmulatorError as exc:
         raise UsageError(str(exc)) from None
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    print_banner(gateway)
     try:
-        stop.wait()
-    except KeyboardInterrupt:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+        print_banner(gateway)
+        threading.Event().wait()  # until Ctrl-C or SIGTERM
+    except (KeyboardInterrupt, _Terminated):
         pass
     finally:
+        signal.signal(signal.SIGTERM, _ignore)  # the shutdown runs to its end
         gateway.stop()
     return 0
+
+
+class _Terminated(Exception):
+    """SIGTERM, raised in the main thread like Ctrl-C's KeyboardInterrupt, so the gateway stops."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    # Raise once and ignore any later SIGTERM, which must not interrupt the shutdown. (A handler that
+    # set a threading.Event deadlocked when a second SIGTERM arrived while the first handler held the
+    # Event's lock: the nested handler waited for a lock its own thread held.)
+    signal.signal(signal.SIGTERM, _ignore)
+    raise _Terminated
+
+
+def _ignore(signum: int, frame: object) -> None:
+    """A Python-level no-op (not SIG_IGN, which processes started from here would inherit)."""
