@@ -1,13 +1,28 @@
-"""Benchmark the local gateway against the machine's ceiling, in one run.
+"""Benchmark the local gateway against the machine's ceiling and serverless-offline, in one run.
 
-    python3 dev.py bench            # full run (~3 minutes on 2 cores)
-    python3 dev.py bench --quick    # smaller counts, for a smoke check
+    python3 dev.py bench                      # full run
+    python3 dev.py bench --quick              # smaller counts, for a smoke check
+    python3 dev.py bench --both-isolations    # wsapp measured with process and thread isolation
+    python3 dev.py bench --isolation thread   # wsapp local --isolation thread only
 
-Two servers run as separate processes on loopback, driven from this process by asyncio clients:
-``wsapp local`` on this repo's template (authorizer, real handlers, boto3 ``post_to_connection``,
-DynamoDB connection store) and ``bench/ceiling.py``, a bare aiohttp server that answers by itself.
-Every figure is printed with its ratio to the ceiling and the target it is held to. Every loop is
-bounded in count and in time.
+Servers run as separate processes on loopback, driven from this process by asyncio clients
+(``wsapp.loadgen.run_load`` for every message figure, whoever serves it):
+
+- ``wsapp local`` on this repo's template (authorizer, real handlers, boto3 ``post_to_connection``,
+  DynamoDB connection store), with ``--isolation process`` (the default) or ``thread``, or both;
+- ``bench/ceiling.py``, a bare aiohttp server that answers by itself: the machine's ceiling;
+- serverless-offline (Serverless Framework v3's plugin, bench/peers/serverless_offline/) running the
+  same marco/polo and two-way ping with a Python handler (boto3) and with a Node.js one (SDK v3),
+  installed on first use under .wsapp/bench-peers/. Its connections are not authorized (no authorizer,
+  no connection store): wsapp's are. If npm is missing or the install fails, its columns show "-"
+  and why.
+
+Every wsapp figure is printed with its ratio to the ceiling (percent) and to each serverless-offline
+(×: above 1 is more for wsapp, so better for rates and worse for times), and the targets it is held
+to. Each message load is preceded by a short warm-up of the same shape on the same server, so every
+server is measured warm (environments, handler processes and worker threads already started); cold
+starts are measured on their own, from fresh launches. Every loop is bounded in count and in time, and
+every process started here is stopped (serverless-offline as a whole process group).
 """
 
 from __future__ import annotations
@@ -16,23 +31,42 @@ import argparse
 import asyncio
 import json
 import os
+import re
+import signal
 import socket
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 import aiohttp
 import psutil
+import serverless_offline
 
 from wsapp.auth import LOCAL_DEV_SECRET, issue_token
-from wsapp.loadgen import run_load
+from wsapp.loadgen import LoadReport, run_load
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOCOL = "wsapp.v1"
 TOKEN = issue_token("bench", secret=LOCAL_DEV_SECRET, ttl=3600)
 WAIT = 30.0  # seconds: the bound on any single wait
+PEER_LIMIT = 180.0  # seconds: the bound on any one measurement of a peer (it may be slow, or stuck)
+COLD_STARTS = 3  # fresh launches per server for the cold-start figure (the median is printed)
+
+ISOLATIONS = ("process", "thread")
+PEERS = {"py": "python", "node": "node"}  # column key → serverless-offline variant
+TITLES = {
+    "process": "wsapp local (process)",
+    "thread": "wsapp local (thread)",
+    "ceiling": "ceiling",
+    "py": serverless_offline.VARIANTS["python"],
+    "node": serverless_offline.VARIANTS["node"],
+}
 
 
 def free_port() -> int:
@@ -46,22 +80,56 @@ class Server:
     name: str
     argv: list[str]
     port: int
+    env: dict[str, str] | None = None
+    cwd: Path = ROOT
+    log: Path | None = None  # stdout and stderr go to this file (else stdout is dropped, stderr piped)
+    group: bool = False  # a process group of its own, stopped as a whole (node and the handlers it spawns)
+    path: str = "/prod"
     proc: subprocess.Popen[bytes] | None = None
     started: float = 0.0
+    _log_file: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/prod"
+        return f"ws://127.0.0.1:{self.port}{self.path}"
 
     def start(self) -> None:
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen(self.argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if self.log is not None:
+            self._log_file = self.log.open("wb")
+            out: Any = self._log_file
+            err: Any = self._log_file
+        else:
+            out, err = subprocess.DEVNULL, subprocess.PIPE
+        self.proc = subprocess.Popen(
+            self.argv,
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=self.group,
+        )
+
+    def output(self, limit: int = 2000) -> str:
+        """The end of what the server wrote (its log file, or its stderr once it has exited)."""
+        if self.log is not None and self.log.exists():
+            return self.log.read_bytes()[-limit:].decode(errors="replace")
+        if self.proc is not None and self.proc.stderr is not None and self.proc.poll() is not None:
+            return self.proc.stderr.read().decode(errors="replace")[-limit:]
+        return ""
+
+    def exited(self) -> str | None:
+        """Why the server is gone, if it is."""
+        if self.proc is None or self.proc.poll() is None:
+            return None
+        return f"{self.name} exited with {self.proc.returncode}: {_last_line(self.output())}"
 
     def wait_listening(self) -> None:
         deadline = time.monotonic() + WAIT
         while time.monotonic() < deadline:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.proc.stderr.read().decode()[-2000:]}")
+            if (gone := self.exited()) is not None:
+                raise RuntimeError(gone)
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
@@ -81,20 +149,50 @@ class Server:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
+            if self.group:
+                self._signal_group(signal.SIGTERM)
+            else:
+                self.proc.terminate()
             try:
                 self.proc.wait(timeout=WAIT)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
+                self._signal_group(signal.SIGKILL) if self.group else self.proc.kill()
+                self.proc.wait(timeout=WAIT)
+            if self.group:
+                self._signal_group(signal.SIGKILL)  # whatever the leader left behind in its group
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        assert self.proc is not None
+        try:
+            os.killpg(self.proc.pid, sig)  # start_new_session: the group's id is the leader's pid
+        except ProcessLookupError:
+            pass
 
 
-def emulator(port: int) -> Server:
-    argv = [sys.executable, "-m", "wsapp", "local", "--port", str(port), "--quiet", "--connect-rate", "0"]
-    return Server("wsapp local", argv, port)
+def emulator(port: int, isolation: str, *, quiet: bool = True, log: Path | None = None) -> Server:
+    argv = [sys.executable, "-m", "wsapp", "local", "--port", str(port), "--connect-rate", "0"]
+    argv += ["--isolation", isolation] + (["--quiet"] if quiet else [])
+    return Server(TITLES[isolation], argv, port, log=log)
 
 
 def ceiling(port: int) -> Server:
     return Server("ceiling", [sys.executable, str(ROOT / "bench" / "ceiling.py"), str(port)], port)
+
+
+def peer(key: str, port: int, log: Path, *, log_invocations: bool = False) -> Server:
+    variant = PEERS[key]
+    return Server(
+        TITLES[key],
+        serverless_offline.argv(variant, port, (free_port(), free_port(), free_port())),
+        port,
+        env=serverless_offline.environment(port, log_invocations=log_invocations),
+        cwd=serverless_offline.INSTALL_DIR,
+        log=log,
+        group=True,
+    )
 
 
 async def first_reply_after_launch(server: Server) -> float:
@@ -103,9 +201,11 @@ async def first_reply_after_launch(server: Server) -> float:
     deadline = time.monotonic() + WAIT
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
+            if (gone := server.exited()) is not None:
+                raise RuntimeError(gone)
             try:
-                ws = await session.ws_connect(server.url, protocols=(PROTOCOL, TOKEN))
-            except (aiohttp.ClientError, OSError):
+                ws = await asyncio.wait_for(session.ws_connect(server.url, protocols=(PROTOCOL, TOKEN)), WAIT)
+            except (aiohttp.ClientError, OSError, TimeoutError):
                 await asyncio.sleep(0.005)
                 continue
             await ws.send_str('{"action":"marco"}')
@@ -166,11 +266,13 @@ def session() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
 
-async def connection_rate(url: str, count: int, in_flight: int) -> tuple[float, int]:
+async def connection_rate(url: str, count: int, in_flight: int) -> float:
     async with session() as s:
         sockets, failures, took = await open_many(s, url, count, in_flight)
         await close_all(sockets, url)
-    return len(sockets) / took, failures
+    if failures:
+        raise RuntimeError(f"{failures} of {count} connections failed")
+    return len(sockets) / took
 
 
 async def idle(server: Server, count: int, hold: float) -> dict[str, float]:
@@ -226,27 +328,205 @@ async def broadcast(url: str, count: int) -> float:
     return max(arrivals) - started
 
 
+async def load(
+    server: Server, clients: int, duration: float, warm: float, message: str, expect: str
+) -> LoadReport:
+    """A warm-up of the same shape (patient: it may start environments), then the measured run."""
+    options: dict[str, Any] = dict(clients=clients, message=message, expect=expect, token_for=lambda i: TOKEN)
+    warmup = await run_load(server.url, duration=warm, connect_timeout=WAIT, reply_timeout=WAIT, **options)
+    if warmup.errors:
+        raise RuntimeError(f"warm-up: {_errors(warmup)}")
+    report = await run_load(server.url, duration=duration, **options)
+    if report.errors:
+        raise RuntimeError(_errors(report))
+    return report
+
+
+def _errors(report: LoadReport) -> str:
+    counts = list(report.error_counts().items())
+    text = "; ".join(f"{n}× {line}" for line, n in counts[:2])
+    return text + (f"; {len(counts) - 2} more kinds" if len(counts) > 2 else "")
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "no output"
+
+
+# -- cold starts --------------------------------------------------------------------------------------
+REPORT_LINE = re.compile(
+    r"^\[(?P<function>\w+)[^\]]*\] REPORT RequestId: \S+\tDuration: (?P<duration>[\d.]+) ms\t"
+    r".*Init Duration: (?P<init>[\d.]+) ms"
+)
+PEER_INVOCATION = re.compile(r"\(λ: \w+\) RequestId: \S+\s+Duration: (?P<duration>[\d.]+) ms")
+
+
+async def _lines_until(server: Server, done: Callable[[list[str]], bool]) -> list[str]:
+    """The server's log lines, re-read until ``done(lines)`` (bounded by WAIT)."""
+    assert server.log is not None
+    deadline = time.monotonic() + WAIT
+    while True:
+        lines = server.log.read_text(errors="replace").splitlines()
+        if done(lines):
+            return lines
+        if (gone := server.exited()) is not None:
+            raise RuntimeError(gone)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server.name}: the expected log lines did not appear within {WAIT:g} s")
+        await asyncio.sleep(0.05)
+
+
+async def wsapp_cold_start(log: Path) -> dict[str, float]:
+    """One fresh ``wsapp local`` (process isolation, function logs on): its environments' cold starts.
+
+    Each function's first REPORT carries ``Init Duration`` (spawn → the runtime's first request for work);
+    with that invocation's ``Duration`` it is spawn → first response. The first such line is the
+    AuthorizerFunction's (a connection is authorized before ``$connect`` runs); the WebSocketFunction's
+    (boto3, Powertools, the DynamoDB put of ``$connect``) follows. Both environments start at launch,
+    side by side on this machine's two cores.
+    """
+    server = emulator(free_port(), "process", quiet=False, log=log)
+    try:
+        await first_reply_after_launch(server)
+
+        def reports(lines: list[str]) -> dict[str, re.Match[str]]:
+            found: dict[str, re.Match[str]] = {}
+            for line in lines:
+                if (match := REPORT_LINE.match(line)) is not None:
+                    found.setdefault(match["function"], match)
+            return found
+
+        lines = await _lines_until(server, lambda lines: len(reports(lines)) >= 2)
+        found = reports(lines)
+        first = next(iter(found.values()))
+        socket_fn = found.get("WebSocketFunction")
+        result = {
+            "first": float(first["init"]) + float(first["duration"]),
+            "first_init": float(first["init"]),
+        }
+        if socket_fn is not None:
+            result["socket_fn"] = float(socket_fn["init"]) + float(socket_fn["duration"])
+        return result
+    finally:
+        server.stop()
+
+
+async def peer_cold_start(key: str, log: Path) -> dict[str, float]:
+    """One fresh serverless-offline: the first invocation's Duration, which includes starting the
+    handler's process (Python) or worker thread (Node.js) and loading the handler: spawn → response."""
+    server = peer(key, free_port(), log, log_invocations=True)
+    try:
+        await first_reply_after_launch(server)
+        lines = await _lines_until(server, lambda lines: any(PEER_INVOCATION.search(x) for x in lines))
+        match = next(m for m in map(PEER_INVOCATION.search, lines) if m is not None)
+        return {"first": float(match["duration"])}
+    finally:
+        server.stop()
+
+
+# -- the table -----------------------------------------------------------------------------------------
+@dataclass
+class Goal:
+    text: str
+    verdicts: list[bool | None]  # one per wsapp column it applies to; None: could not be judged
+
+    def verdict(self) -> str:
+        return " / ".join("n/a" if ok is None else ("met" if ok else "MISSED") for ok in self.verdicts)
+
+
+@dataclass
+class Row:
+    name: str
+    unit: str
+    values: dict[str, float | None]
+    goals: list[Goal]
+
+
 @dataclass
 class Table:
-    rows: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
+    columns: list[str]  # keys: wsapp isolations first, then ceiling, then the peers
+    rows: list[Row] = field(default_factory=list)
+    notes: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (column, why "-") → rows
+
+    @property
+    def wsapp(self) -> list[str]:
+        return [c for c in self.columns if c in ISOLATIONS]
+
+    @property
+    def others(self) -> list[str]:
+        return [c for c in self.columns if c not in ISOLATIONS]
 
     def add(
-        self, name: str, value: float, ceiling: float | None, unit: str, target: str, ok: bool | None
+        self,
+        name: str,
+        unit: str,
+        values: dict[str, float | None],
+        goals: list[Goal] | None = None,
+        reasons: dict[str, str] | None = None,
     ) -> None:
-        ratio = f"{value / ceiling:.0%}" if ceiling else "-"
-        shown_ceiling = _fmt(ceiling, unit) if ceiling is not None else "-"
-        verdict = "" if ok is None else ("met" if ok else "MISSED")
-        self.rows.append((name, _fmt(value, unit), shown_ceiling, ratio, target, verdict))
-        print(
-            f"  {name}: {_fmt(value, unit)} (ceiling {shown_ceiling}, {ratio}) {target} {verdict}", flush=True
-        )
+        row = Row(name, unit, {c: values.get(c) for c in self.columns}, goals or [])
+        self.rows.append(row)
+        for column, why in (reasons or {}).items():
+            if column in self.columns and row.values[column] is None:
+                self.notes.setdefault((column, why), []).append(name)
+        cells = self.cells(row)
+        shown = [f"{TITLES[c]} {cells[1 + i]}" for i, c in enumerate(self.wsapp)]
+        at = 1 + len(self.wsapp)
+        for c in self.others:
+            shown.append(f"{TITLES[c]} {cells[at]} ({cells[at + 1]})")
+            at += 2
+        print(f"  {name}: {', '.join(shown)} {cells[-2]} {cells[-1]}".rstrip(), flush=True)
+
+    def ratio(self, row: Row, column: str) -> str:
+        other = row.values[column]
+        parts = []
+        for c in self.wsapp:
+            mine = row.values[c]
+            if mine is None or not other:
+                parts.append("-")
+            elif column == "ceiling":
+                parts.append(f"{mine / other:.0%}")
+            else:
+                parts.append(f"{mine / other:.2f}×")
+        return " / ".join(parts) if any(p != "-" for p in parts) else "-"
+
+    def cells(self, row: Row) -> list[str]:
+        out = [row.name, *(_fmt(row.values[c], row.unit) for c in self.wsapp)]
+        for c in self.others:
+            out += [_fmt(row.values[c], row.unit), self.ratio(row, c)]
+        out.append("; ".join(g.text for g in row.goals))
+        out.append("; ".join(g.verdict() for g in row.goals))
+        return out
 
     def render(self) -> str:
-        head = ("measure", "wsapp local", "ceiling", "ratio", "target", "")
-        widths = [max(len(r[i]) for r in [head, *self.rows]) for i in range(6)]
+        head = ["measure", *(TITLES[c] for c in self.wsapp)]
+        for c in self.others:
+            head += [TITLES[c], "ratio"]
+        head += ["target", "verdict"]
+        body = [self.cells(r) for r in self.rows]
+        widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
         line = lambda r: "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"  # noqa: E731
         rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-        return "\n".join([line(head), rule, *map(line, self.rows)])
+        return "\n".join([line(head), rule, *map(line, body)])
+
+    def render_notes(self) -> str:
+        lines = []
+        if len(self.wsapp) > 1:
+            lines.append(f"- ratio and verdict cells read {' / '.join(self.wsapp)}.")
+        lines.append(
+            "- ratio: wsapp ÷ the column before it (percent for the ceiling, × for serverless-offline)."
+        )
+        if any(c in PEERS for c in self.columns):
+            lines.append(
+                "- wsapp's connections are authorized (REQUEST authorizer on $connect) and stored (a DynamoDB"
+                " row on connect, deleted on disconnect); serverless-offline's are neither (no authorizer,"
+                " no store). It has no broadcast action or store, so broadcast and idle rows are not"
+                " measured for it."
+            )
+        for (column, why), rows in self.notes.items():
+            where = rows[0] if len(rows) == 1 else f"{rows[0]} (and {len(rows) - 1} more rows)"
+            lines.append(f"- {TITLES[column]}, {where}: - because {why}")
+        return "\n".join(lines)
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -263,138 +543,243 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:,.0f} {unit}"
 
 
+# -- the run -------------------------------------------------------------------------------------------
+Measure = Callable[[str, Server], Awaitable[Any]]
+
+
+@dataclass
+class Bench:
+    servers: dict[str, Server]
+    down: dict[str, str]  # peer column → why it is out (not installed, did not start, exited)
+    table: Table
+
+    async def across(
+        self, label: str, measure: Measure, keys: list[str] | None = None
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        """``measure`` on each server in turn: (results, why a peer has none). A failure of wsapp or of the
+        ceiling ends the run (it is a bug to look at); a peer's is recorded and the run goes on."""
+        results: dict[str, Any] = {}
+        reasons: dict[str, str] = {}
+        for key in keys if keys is not None else list(self.servers):
+            if key in self.down:
+                results[key], reasons[key] = None, self.down[key]
+                continue
+            server = self.servers[key]
+            if key not in PEERS:
+                try:
+                    results[key] = await measure(key, server)
+                except Exception as exc:
+                    raise RuntimeError(f"{server.name}, {label}: {exc}") from exc
+                continue
+            try:
+                results[key] = await asyncio.wait_for(measure(key, server), PEER_LIMIT)
+            except Exception as exc:
+                results[key] = None
+                timed_out = isinstance(exc, TimeoutError)
+                reasons[key] = f"no result within {PEER_LIMIT:g} s" if timed_out else _one_line(exc)
+                if (gone := server.exited()) is not None:
+                    self.down[key] = gone
+        return results, reasons
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def absolute(bench: Bench, text: str, values: dict[str, Any], check: Callable[[float], bool]) -> Goal:
+    """A target every wsapp column is held to."""
+    return Goal(text, [None if values.get(c) is None else check(values[c]) for c in bench.table.wsapp])
+
+
+def versus(bench: Bench, isolation: str, key: str, factor: float, values: dict[str, Any]) -> list[Goal]:
+    """wsapp with ``isolation`` at ``factor`` times the peer ``key``'s figure or more."""
+    if isolation not in bench.table.wsapp or key not in bench.table.columns:
+        return []
+    mine, theirs = values.get(isolation), values.get(key)
+    ok = None if mine is None or not theirs else mine >= factor * theirs
+    return [Goal(f"{isolation} ≥ {factor:g}× {key}", [ok])]
+
+
 async def measure(args: argparse.Namespace) -> Table:
-    table = Table()
     duration = 1.0 if args.quick else 3.0
+    warm = 0.3 if args.quick else 1.0
     idle_count = 1000 if args.quick else 10_000
-    servers = {"emulator": emulator(free_port()), "ceiling": ceiling(free_port())}
+    isolations = list(ISOLATIONS) if args.both_isolations else [args.isolation]
+    logs = Path(tempfile.mkdtemp(prefix="wsapp-bench-"))
+    down: dict[str, str] = {}
+    servers: dict[str, Server] = {i: emulator(free_port(), i) for i in isolations}
+    servers["ceiling"] = ceiling(free_port())
+    peers = [] if args.no_peers else list(PEERS)
+    if peers:
+        reason = serverless_offline.ensure_installed()
+        if reason is None:
+            shown = ", ".join(f"{k} {v}" for k, v in serverless_offline.versions().items())
+            print(f"peer: {shown}", flush=True)
+        for key in peers:
+            if reason is None:
+                servers[key] = peer(key, free_port(), logs / f"{key}.log")
+            else:
+                down[key] = reason
+    bench = Bench(servers, down, Table([*isolations, "ceiling", *peers]))
+    table = bench.table
     try:
-        launch = {name: await first_reply_after_launch(s) for name, s in servers.items()}
-        print("first reply after launch", flush=True)
-        table.add(
-            "first polo after launch",
-            launch["emulator"],
-            launch["ceiling"],
-            "s",
-            "≤ 3 s",
-            launch["emulator"] <= 3.0,
-        )
-        for route, message, expect in (
-            ("marco→polo", '{"action":"marco"}', "polo"),
-            ("two-way ping→pong", '{"action":"ping"}', "pong"),
-        ):
-            for clients in (1, 10, 100):
-                reports = {}
-                for name, server in servers.items():
-                    reports[name] = await run_load(
-                        server.url,
-                        clients=clients,
-                        duration=duration,
-                        message=message,
-                        expect=expect,
-                        token_for=lambda i: TOKEN,
-                    )
-                    if reports[name].errors:
-                        raise RuntimeError(f"{name} {route}: {reports[name].error_counts()}")
-                emu, top = reports["emulator"], reports["ceiling"]
-                if route.startswith("marco"):
-                    target, ok = {10: ("≥ 1,000 msg/s", emu.throughput >= 1000)}.get(clients, ("", None))
-                else:
-                    target, ok = (
-                        ("≥ 50% of ceiling", emu.throughput >= top.throughput / 2)
-                        if clients <= 10
-                        else ("", None)
-                    )
-                table.add(
-                    f"{route} msg/s, {clients} conn", emu.throughput, top.throughput, "msg/s", target, ok
-                )
-                for q in (50, 95, 99):
-                    p_target, p_ok = ("", None)
-                    if route.startswith("marco") and clients == 1 and q == 50:
-                        p_target, p_ok = "≤ 1.5 ms", emu.percentile(50) <= 0.0015
-                    table.add(
-                        f"{route} p{q}, {clients} conn",
-                        emu.percentile(q),
-                        top.percentile(q),
-                        "ms",
-                        p_target,
-                        p_ok,
-                    )
-        count = 200 if args.quick else 500
-        for in_flight, name in ((1, "one at a time"), (100, "100 in flight")):
-            rates = {n: await connection_rate(s.url, count, in_flight) for n, s in servers.items()}
-            if rates["emulator"][1] or rates["ceiling"][1]:
-                raise RuntimeError(f"connection failures: {rates}")
-            ok = rates["emulator"][0] >= 500 if in_flight == 100 else None
-            table.add(
-                f"new authorized connections/s, {name}",
-                rates["emulator"][0],
-                rates["ceiling"][0],
-                "conn/s",
-                "≥ 500/s" if in_flight == 100 else "",
-                ok,
-            )
-        fan = {n: await broadcast(s.url, 1000) for n, s in servers.items()}
-        table.add(
-            "broadcast to 1,000 connections",
-            fan["emulator"],
-            fan["ceiling"],
-            "s",
-            "≤ 2 s",
-            fan["emulator"] <= 2.0,
-        )
-        held = {n: await idle(s, idle_count, 2.0) for n, s in servers.items()}
-        emu_idle = held["emulator"]
-        ok = emu_idle["rss_mb"] <= 300 and emu_idle["dropped"] == 0 and emu_idle["unanswered"] == 0
-        table.add(
-            f"{idle_count:,} idle connections: RSS",
-            emu_idle["rss_mb"],
-            held["ceiling"]["rss_mb"],
-            "MB",
-            "≤ 300 MB, none dropped",
-            ok,
-        )
-        table.add(
-            f"{idle_count:,} idle connections: per connection",
-            emu_idle["kib_per_connection"],
-            held["ceiling"]["kib_per_connection"],
-            "KiB",
-            "",
-            None,
-        )
-        table.add(
-            f"{idle_count:,} idle: dropped + unanswered",
-            emu_idle["dropped"] + emu_idle["unanswered"],
-            held["ceiling"]["dropped"] + held["ceiling"]["unanswered"],
-            "conn",
-            "0",
-            None,
-        )
-        table.add(
-            f"{idle_count:,} idle: processes in the emulator's tree",
-            emu_idle["processes"],
-            None,
-            "proc",
-            "1",
-            emu_idle["processes"] == 1,
-        )
+        await measure_servers(bench, args, duration, warm, idle_count)
     finally:
         for server in servers.values():
             server.stop()
+    if "process" in isolations:
+        await measure_cold_starts(bench, peers, logs)
     return table
+
+
+async def measure_servers(
+    bench: Bench, args: argparse.Namespace, duration: float, warm: float, idle_count: int
+) -> None:
+    table = bench.table
+    launch, why = await bench.across("first polo after launch", lambda k, s: first_reply_after_launch(s))
+    print("first reply after launch", flush=True)
+    for key, reason in why.items():
+        bench.down.setdefault(key, reason)  # a peer that did not answer once is out for the run
+    table.add(
+        "first polo after launch",
+        "s",
+        launch,
+        [absolute(bench, "≤ 3 s", launch, lambda v: v <= 3.0)],
+        why,
+    )
+    for route, message, expect in (
+        ("marco→polo", '{"action":"marco"}', "polo"),
+        ("two-way ping→pong", '{"action":"ping"}', "pong"),
+    ):
+        for clients in (1, 10, 100):
+            reports, why = await bench.across(
+                f"{route}, {clients} conn",
+                lambda k, s, c=clients, m=message, e=expect: load(s, c, duration, warm, m, e),
+            )
+            rate = {k: (r.throughput if r else None) for k, r in reports.items()}
+            goals: list[Goal] = []
+            if route.startswith("marco"):
+                if clients == 10:
+                    goals.append(absolute(bench, "≥ 1,000 msg/s", rate, lambda v: v >= 1000))
+                    goals += versus(bench, "process", "py", 1.5, rate)
+                    goals += versus(bench, "thread", "py", 2.0, rate)
+                if clients == 1:
+                    goals += versus(bench, "process", "py", 2.0, rate)
+            elif clients <= 10:
+                top = rate["ceiling"]
+                goals.append(absolute(bench, "≥ 50% of ceiling", rate, lambda v, t=top: v >= t / 2))
+            table.add(f"{route} msg/s, {clients} conn", "msg/s", rate, goals, why)
+            for q in (50, 95, 99):
+                values = {k: (r.percentile(q) if r else None) for k, r in reports.items()}
+                p_goals = []
+                if route.startswith("marco") and clients == 1 and q == 50:
+                    p_goals.append(absolute(bench, "≤ 1.5 ms", values, lambda v: v <= 0.0015))
+                table.add(f"{route} p{q}, {clients} conn", "ms", values, p_goals, why)
+    count = 200 if args.quick else 500
+    for in_flight, name in ((1, "one at a time"), (100, "100 in flight")):
+        rates, why = await bench.across(
+            f"connections, {name}", lambda k, s, f=in_flight: connection_rate(s.url, count, f)
+        )
+        goals = [absolute(bench, "≥ 500/s", rates, lambda v: v >= 500)] if in_flight == 100 else []
+        table.add(f"new authorized connections/s, {name}", "conn/s", rates, goals, why)
+    wsapp_and_ceiling = [*table.wsapp, "ceiling"]
+    fan, _ = await bench.across("broadcast", lambda k, s: broadcast(s.url, 1000), wsapp_and_ceiling)
+    table.add("broadcast to 1,000 connections", "s", fan, [absolute(bench, "≤ 2 s", fan, lambda v: v <= 2.0)])
+    held, _ = await bench.across("idle", lambda k, s: idle(s, idle_count, 2.0), wsapp_and_ceiling)
+    rss = {k: h["rss_mb"] for k, h in held.items()}
+    fine = {k: h["rss_mb"] <= 300 and h["dropped"] == 0 and h["unanswered"] == 0 for k, h in held.items()}
+    table.add(
+        f"{idle_count:,} idle connections: RSS",
+        "MB",
+        rss,
+        [Goal("≤ 300 MB, none dropped", [fine[c] for c in table.wsapp])],
+    )
+    table.add(
+        f"{idle_count:,} idle connections: per connection",
+        "KiB",
+        {k: h["kib_per_connection"] for k, h in held.items()},
+    )
+    table.add(
+        f"{idle_count:,} idle: dropped + unanswered",
+        "conn",
+        {k: h["dropped"] + h["unanswered"] for k, h in held.items()},
+    )
+    procs = {k: h["processes"] for k, h in held.items() if k != "ceiling"}
+    # Thread isolation runs everything in the emulator's process; process isolation adds one process per
+    # execution environment, at most --concurrency (10) for each of the template's two functions.
+    limits = {"thread": 1, "process": 1 + 2 * 10}
+    table.add(
+        f"{idle_count:,} idle: processes in the emulator's tree",
+        "proc",
+        procs,
+        [
+            Goal(
+                " / ".join(f"≤ {limits[c]}" for c in table.wsapp),
+                [procs[c] <= limits[c] for c in table.wsapp],
+            )
+        ],
+    )
+
+
+async def measure_cold_starts(bench: Bench, peers: list[str], logs: Path) -> None:
+    """Median of COLD_STARTS fresh launches each, after the servers above have stopped."""
+    print(f"cold starts ({COLD_STARTS} fresh launches each)", flush=True)
+    runs: dict[str, list[dict[str, float]]] = {"process": []}
+    reasons: dict[str, str] = {}
+    for i in range(COLD_STARTS):
+        runs["process"].append(await wsapp_cold_start(logs / f"cold-wsapp-{i}.log"))
+    for key in peers:
+        if key not in bench.servers:  # not installed
+            reasons[key] = bench.down[key]
+            continue
+        runs[key] = []
+        try:
+            for i in range(COLD_STARTS):
+                runs[key].append(
+                    await asyncio.wait_for(peer_cold_start(key, logs / f"cold-{key}-{i}.log"), PEER_LIMIT)
+                )
+        except Exception as exc:
+            reasons[key] = _one_line(exc)
+            runs.pop(key)
+
+    def median(key: str, field_: str) -> float | None:
+        found = [r[field_] / 1000 for r in runs.get(key, []) if field_ in r]
+        return statistics.median(found) if len(found) == COLD_STARTS else None
+
+    first = {k: median(k, "first") for k in ("process", *peers)}
+    bench.table.add(
+        f"cold start: spawn → first response (median of {COLD_STARTS})",
+        "ms",
+        first,
+        [Goal("process ≤ 250 ms", [None if first["process"] is None else first["process"] <= 0.25])],
+        reasons,
+    )
+    bench.table.add("cold start: of which Init Duration", "ms", {"process": median("process", "first_init")})
+    socket_fn = {"process": median("process", "socket_fn")}
+    bench.table.add("cold start: WebSocketFunction, spawn → first response", "ms", socket_fn)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts and shorter runs")
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument(
+        "--isolation", choices=ISOLATIONS, default="process", help="passed to wsapp local (default: process)"
+    )
+    parser.add_argument(
+        "--both-isolations", action="store_true", help="measure wsapp with process and with thread isolation"
+    )
+    parser.add_argument("--no-peers", action="store_true", help="leave serverless-offline out")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}", flush=True)
     table = asyncio.run(measure(args))
     print()
     print(table.render())
+    print()
+    print(table.render_notes())
     if args.markdown:
-        args.markdown.write_text(table.render() + "\n")
+        args.markdown.write_text(table.render() + "\n\n" + table.render_notes() + "\n")
 
 
 if __name__ == "__main__":

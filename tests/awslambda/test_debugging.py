@@ -100,7 +100,15 @@ class Dap:
     """Just enough of the Debug Adapter Protocol to attach, as VS Code and PyCharm do."""
 
     def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        deadline = time.monotonic() + 20
+        while True:  # debugpy listens once its process has started (slower on a loaded machine)
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except ConnectionRefusedError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         self.seq, self.buffer = 0, b""
 
     def request(self, command: str, arguments: dict) -> None:

@@ -141,6 +141,9 @@ def test_a_handler_that_blocks_forever_does_not_stall_other_connections(faulty, 
     blockers = [open_ws(faulty, "") for _ in range(3)]
     others = [open_ws(faulty, "") for _ in range(20)]
     try:
+        for ws in others:  # warm: the function's environments exist before three of them are blocked
+            ws.send(json.dumps({"action": "echo", "text": "warm"}))
+        assert [json.loads(ws.recv())["text"] for ws in others] == ["warm"] * 20
         for ws in blockers:
             ws.send(json.dumps({"action": "block"}))
         time.sleep(0.2)  # the three are now stuck in their handlers
