@@ -134,6 +134,18 @@ def lambda_variables(
     return variables
 
 
+def python_shared_variables(launch: Any) -> dict[str, str]:
+    """What every Python environment has in common: the fork server starts with these (its locale,
+    encoding and module search path are set when the interpreter starts, before any fork)."""
+    return {
+        "PATH": ":".join([str(launch.interpreter_dir), _SYSTEM_PATH]),
+        "LANG": "en_US.UTF-8",
+        "LC_CTYPE": "C.UTF-8",
+        "TZ": ":UTC",
+        "PYTHONPATH": str(launch.runtime_dir),
+    }
+
+
 def check_template_variables(spec: FunctionSpec) -> None:
     """A template that sets a reserved key fails to deploy; fail here the same way [AWS-REC §2.2]."""
     reserved = sorted(set(spec.environment) & RESERVED)

@@ -25,6 +25,7 @@ from typing import Any
 from wsapp.emulator.awslambda import environment as variables
 from wsapp.emulator.awslambda import platform_logs as platform
 from wsapp.emulator.awslambda.codeversions import CodeVersions
+from wsapp.emulator.awslambda.forking import ForkServer
 from wsapp.emulator.awslambda.invocation import Invocation
 from wsapp.emulator.awslambda.launch import Launch
 from wsapp.emulator.awslambda.sandbox import Phase, ProcessEnvironment, exit_reason
@@ -47,6 +48,9 @@ class Lifecycle:
     # while idle): a thread per invocation, ~0.3 ms of CPU each here. Lambda sends no signal to a
     # function without extensions, so the emulator polls from the main thread unless asked.
     python_thread_polling: bool = False
+    # Python environments are forked from a server that imported boto3 once (a cold start of a few
+    # milliseconds, shared memory); False starts a new interpreter for each environment.
+    python_fork_server: bool = True
 
 
 @dataclass
@@ -94,9 +98,11 @@ class FunctionPool:
         debug_command: tuple[str, ...] | None = None,
         extra_args: tuple[str, ...] = (),
         host: str = "127.0.0.1",
+        forkserver: ForkServer | None = None,
     ) -> None:
         self.spec = spec
         self.host = host
+        self.forkserver = forkserver
         self.account = account
         self.launch = launch
         self.wiring = dict(wiring)
@@ -152,6 +158,7 @@ class FunctionPool:
             sink=self.sink,
             interactive=self.debug,
             host=self.host,
+            forkserver=self.forkserver,
         )
         env.generation = self.versions.generation(self.spec.code_root) if self.versions else 0
         slot = _Slot(env, job=job, ready=loop.create_future() if prewarm else None, retry_init=retry_init)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from wsapp.emulator.awslambda import runtime_api
+from wsapp.emulator.awslambda.forking import ForkedProcess, ForkServer
 from wsapp.emulator.logs import LogSink
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -79,7 +80,7 @@ class _Output:
 
     def read(self) -> bool:
         """Everything the pipe holds now; False at end of file."""
-        while True:
+        while self.fd >= 0:
             try:
                 data = os.read(self.fd, 65536)
             except BlockingIOError:
@@ -90,6 +91,7 @@ class _Output:
                 self.flush()
                 return False
             self._text(self.decoder.decode(data))
+        return False
 
     def _text(self, text: str) -> None:
         # The Python runtime joins a traceback's lines with "\r" (one CloudWatch event); show them as lines.
@@ -106,6 +108,11 @@ class _Output:
             self.env.write_lines([self.partial])
             self.partial = ""
 
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
 
 class ProcessEnvironment:
     """One sandbox. ``start()`` spawns it; the owner hands it events with :meth:`deliver`."""
@@ -121,9 +128,11 @@ class ProcessEnvironment:
         sink: LogSink,
         interactive: bool = False,
         host: str = "127.0.0.1",
+        forkserver: ForkServer | None = None,
     ) -> None:
         self.owner = owner
         self.host = host  # where its Runtime API listens (loopback)
+        self.forkserver = forkserver  # Python: fork the process (command[1:] is the child's argv)
         self.label = label  # the function's logical id, for the log prefix
         self.command = list(command)
         self.variables = variables  # runtime-api address → the process's whole environment
@@ -137,7 +146,7 @@ class ProcessEnvironment:
         self.init_ms: float | None = None  # set when the runtime first asks for work
         self.invocations = 0
         self.generation = 0  # the code version it loaded (the pool retires older ones)
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | ForkedProcess | None = None
         self.status: int | None = None
         self._reply: Callable[[bytes], None] | None = None
         self._server: asyncio.Server | None = None
@@ -150,10 +159,18 @@ class ProcessEnvironment:
         loop = self._loop = asyncio.get_running_loop()
         self._server, address = await runtime_api.serve(self, self.host)
         env = dict(self.variables(address))
+        self.started = time.monotonic()
+        if self.forkserver is not None:
+            await self._fork(env)
+        else:
+            self._spawn(env)
+        for output in self._outputs:
+            loop.add_reader(output.fd, self._on_output, output)
+
+    def _spawn(self, env: dict[str, str]) -> None:
         command = self.command
         if shutil.which(_PDEATHSIG[0]):
             command = [*_PDEATHSIG, *command]
-        self.started = time.monotonic()
         self.process = subprocess.Popen(
             command,
             cwd=self.cwd,
@@ -166,16 +183,40 @@ class ProcessEnvironment:
             # order. Under --debug the environment stays in the foreground group to read the terminal.
             process_group=None if self.interactive else 0,
         )
-        for pipe in (self.process.stdout, self.process.stderr):
-            assert pipe is not None
-            output = _Output(self, pipe.fileno())
-            self._outputs.append(output)
-            loop.add_reader(output.fd, self._on_output, output)
+        assert self.process.stdout is not None and self.process.stderr is not None
+        pipes = (self.process.stdout, self.process.stderr)
+        self._outputs = [_Output(self, os.dup(pipe.fileno())) for pipe in pipes]
+        self.process.stdout.close()
+        self.process.stderr.close()
+        loop = self._loop
+        assert loop is not None
         try:
             self._pidfd = os.pidfd_open(self.process.pid)
             loop.add_reader(self._pidfd, self._on_exit)
         except (AttributeError, OSError):  # no pidfd: poll for the exit instead
             loop.call_later(0.05, self._poll_exit)
+
+    async def _fork(self, env: dict[str, str]) -> None:
+        assert self.forkserver is not None
+        pipes = [os.pipe(), os.pipe()]
+        try:
+            self.process = await self.forkserver.spawn(
+                self.command[1:],
+                env,
+                self.cwd,
+                pipes[0][1],
+                pipes[1][1],
+                own_group=not self.interactive,
+                on_exit=self._exited,
+            )
+        except BaseException:
+            for read, _ in pipes:
+                os.close(read)
+            raise
+        finally:
+            for _, write in pipes:
+                os.close(write)
+        self._outputs = [_Output(self, read) for read, _ in pipes]
 
     def _on_output(self, output: _Output) -> None:
         if not output.read() and self._loop is not None:
@@ -227,10 +268,7 @@ class ProcessEnvironment:
         for output in self._outputs:
             if loop is not None:
                 loop.remove_reader(output.fd)
-        if self.process is not None:
-            for pipe in (self.process.stdout, self.process.stderr):
-                if pipe is not None:
-                    pipe.close()
+            output.close()
         self._outputs = []
         if self._server is not None:
             self._server.close()

@@ -23,7 +23,9 @@ from wsapp.emulator.awslambda.environment import (
     check_template_variables,
     family,
     overrides_for,
+    python_shared_variables,
 )
+from wsapp.emulator.awslambda.forking import ForkServer
 from wsapp.emulator.awslambda.invocation import Function
 from wsapp.emulator.awslambda.launch import PYTHON_BOOTSTRAP, launch_for
 from wsapp.emulator.awslambda.pool import FunctionPool, Lifecycle
@@ -110,6 +112,7 @@ class LambdaService:
         self._versions: CodeVersions | None = None
         self._installed = False
         self._background: set[asyncio.Task[None]] = set()
+        self._forkserver: ForkServer | None = None
         self._check()
 
     def _check(self) -> None:
@@ -140,6 +143,11 @@ class LambdaService:
         self._versions = CodeVersions({s.code_root for s in self.specs.values()})
         self._versions.start()
         debug = self.debugging
+        lifecycle = self.lifecycle or Lifecycle()
+        forkable = [s for s in self.specs.values() if family(s.runtime) == "python"]
+        if forkable and lifecycle.python_fork_server and not debug.enabled:
+            self._forkserver = ForkServer(python_shared_variables(launch_for(forkable[0])))
+            self._forkserver.start()
         waits = []
         for logical, spec in self.specs.items():
             launch = launch_for(spec)
@@ -156,6 +164,7 @@ class LambdaService:
                 listen = f"127.0.0.1:{debug.port}"
                 command = (launch.command[0], "-m", "debugpy", "--listen", listen, "--wait-for-client")
                 command += (str(PYTHON_BOOTSTRAP),)
+            forks = self._forkserver if family(spec.runtime) == "python" and command is None else None
             pool = FunctionPool(
                 spec,
                 account=self.account,
@@ -171,6 +180,7 @@ class LambdaService:
                 debug_command=command,
                 extra_args=extra,
                 host=self.host,
+                forkserver=forks,
             )
             self.functions[logical] = pool
             if debugged:
@@ -199,6 +209,9 @@ class LambdaService:
         if self._versions is not None:
             self._versions.stop()
             self._versions = None
+        if self._forkserver is not None:
+            self._forkserver.stop()
+            self._forkserver = None
 
     # -- thread isolation ---------------------------------------------------------------------------
     def _start_threads(self) -> None:
