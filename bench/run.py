@@ -32,12 +32,12 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -57,6 +57,7 @@ TOKEN = issue_token("bench", secret=LOCAL_DEV_SECRET, ttl=3600)
 WAIT = 30.0  # seconds: the bound on any single wait
 PEER_LIMIT = 180.0  # seconds: the bound on any one measurement of a peer (it may be slow, or stuck)
 COLD_STARTS = 3  # fresh launches per server for the cold-start figure (the median is printed)
+LOGS = ROOT / ".wsapp" / "bench-logs"  # what the servers wrote, kept until the next run
 
 ISOLATIONS = ("process", "thread")
 PEERS = {"py": "python", "node": "node"}  # column key → serverless-offline variant
@@ -447,6 +448,8 @@ class Table:
     columns: list[str]  # keys: wsapp isolations first, then ceiling, then the peers
     rows: list[Row] = field(default_factory=list)
     notes: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (column, why "-") → rows
+    absent: dict[str, str] = field(default_factory=dict)  # column → why it has no figure at all
+    remarks: list[str] = field(default_factory=list)  # more lines under the table
 
     @property
     def wsapp(self) -> list[str]:
@@ -466,8 +469,11 @@ class Table:
     ) -> None:
         row = Row(name, unit, {c: values.get(c) for c in self.columns}, goals or [])
         self.rows.append(row)
+        fresh = []
         for column, why in (reasons or {}).items():
-            if column in self.columns and row.values[column] is None:
+            if column in self.columns and column not in self.absent and row.values[column] is None:
+                if (column, why) not in self.notes:
+                    fresh.append(f"    {TITLES[column]}: {why}")
                 self.notes.setdefault((column, why), []).append(name)
         cells = self.cells(row)
         shown = [f"{TITLES[c]} {cells[1 + i]}" for i, c in enumerate(self.wsapp)]
@@ -476,6 +482,8 @@ class Table:
             shown.append(f"{TITLES[c]} {cells[at]} ({cells[at + 1]})")
             at += 2
         print(f"  {name}: {', '.join(shown)} {cells[-2]} {cells[-1]}".rstrip(), flush=True)
+        for line in fresh:
+            print(line, flush=True)
 
     def ratio(self, row: Row, column: str) -> str:
         other = row.values[column]
@@ -523,6 +531,17 @@ class Table:
                 " no store). It has no broadcast action or store, so broadcast and idle rows are not"
                 " measured for it."
             )
+        for column, why in self.absent.items():
+            lines.append(f"- {TITLES[column]}: not measured, because {why}")
+        if any("HTTP 502" in why for _, why in self.notes):
+            lines.append(
+                "- HTTP 502 on a handshake: serverless-offline rejects the connection when the $connect"
+                " invocation fails or runs past the function's Timeout (10 s, as in wsapp's template); it"
+                " starts one handler instance (a Python process, a Node.js worker thread) per concurrent"
+                " invocation."
+            )
+        lines += [f"- {remark}" for remark in self.remarks]
+        lines.append(f"- the servers' output: {LOGS.relative_to(ROOT)}/")
         for (column, why), rows in self.notes.items():
             where = rows[0] if len(rows) == 1 else f"{rows[0]} (and {len(rows) - 1} more rows)"
             lines.append(f"- {TITLES[column]}, {where}: - because {why}")
@@ -560,9 +579,9 @@ class Bench:
         ceiling ends the run (it is a bug to look at); a peer's is recorded and the run goes on."""
         results: dict[str, Any] = {}
         reasons: dict[str, str] = {}
-        for key in keys if keys is not None else list(self.servers):
-            if key in self.down:
-                results[key], reasons[key] = None, self.down[key]
+        for key in keys if keys is not None else self.table.columns:
+            if key in self.down or key not in self.servers:
+                results[key], reasons[key] = None, self.down.get(key, "not started")
                 continue
             server = self.servers[key]
             if key not in PEERS:
@@ -606,7 +625,9 @@ async def measure(args: argparse.Namespace) -> Table:
     warm = 0.3 if args.quick else 1.0
     idle_count = 1000 if args.quick else 10_000
     isolations = list(ISOLATIONS) if args.both_isolations else [args.isolation]
-    logs = Path(tempfile.mkdtemp(prefix="wsapp-bench-"))
+    shutil.rmtree(LOGS, ignore_errors=True)
+    LOGS.mkdir(parents=True)
+    logs = LOGS
     down: dict[str, str] = {}
     servers: dict[str, Server] = {i: emulator(free_port(), i) for i in isolations}
     servers["ceiling"] = ceiling(free_port())
@@ -623,6 +644,7 @@ async def measure(args: argparse.Namespace) -> Table:
                 down[key] = reason
     bench = Bench(servers, down, Table([*isolations, "ceiling", *peers]))
     table = bench.table
+    table.absent.update(down)  # not installed: nothing to measure
     try:
         await measure_servers(bench, args, duration, warm, idle_count)
     finally:
@@ -630,6 +652,8 @@ async def measure(args: argparse.Namespace) -> Table:
             server.stop()
     if "process" in isolations:
         await measure_cold_starts(bench, peers, logs)
+    else:
+        table.remarks.append("cold starts: measured only in runs with process isolation.")
     return table
 
 
@@ -727,8 +751,11 @@ async def measure_cold_starts(bench: Bench, peers: list[str], logs: Path) -> Non
     print(f"cold starts ({COLD_STARTS} fresh launches each)", flush=True)
     runs: dict[str, list[dict[str, float]]] = {"process": []}
     reasons: dict[str, str] = {}
-    for i in range(COLD_STARTS):
-        runs["process"].append(await wsapp_cold_start(logs / f"cold-wsapp-{i}.log"))
+    try:
+        for i in range(COLD_STARTS):
+            runs["process"].append(await wsapp_cold_start(logs / f"cold-wsapp-{i}.log"))
+    except Exception as exc:  # reported in the table's notes: the figures above still count
+        reasons["process"] = _one_line(exc)
     for key in peers:
         if key not in bench.servers:  # not installed
             reasons[key] = bench.down[key]
@@ -758,6 +785,12 @@ async def measure_cold_starts(bench: Bench, peers: list[str], logs: Path) -> Non
     bench.table.add("cold start: of which Init Duration", "ms", {"process": median("process", "first_init")})
     socket_fn = {"process": median("process", "socket_fn")}
     bench.table.add("cold start: WebSocketFunction, spawn → first response", "ms", socket_fn)
+    bench.table.remarks.append(
+        "cold start, wsapp: the first REPORT line carrying Init Duration in a fresh `wsapp local`'s function"
+        " log (the AuthorizerFunction's environment, started at launch beside the WebSocketFunction's):"
+        " Init Duration + that invocation's Duration. serverless-offline: its first invocation's Duration,"
+        " which includes starting the handler's process (Python) or worker thread (Node.js)."
+    )
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,7 +41,8 @@ def ensure_installed() -> str | None:
     if _installed():
         # Still refresh the service files (serverless.*.yml, handlers) from bench/peers: cheap, no npm.
         return _run_install(quiet=True)
-    print(f"installing serverless-offline into {INSTALL_DIR.relative_to(ROOT)} (first use) ...", flush=True)
+    where = INSTALL_DIR.relative_to(ROOT) if INSTALL_DIR.is_relative_to(ROOT) else INSTALL_DIR
+    print(f"installing serverless-offline into {where} (first use) ...", flush=True)
     started = time.perf_counter()
     reason = _run_install(quiet=False)
     took = time.perf_counter() - started
@@ -65,8 +67,11 @@ def _run_install(*, quiet: bool) -> str | None:
     except subprocess.TimeoutExpired:
         return f"npm ci did not finish within {INSTALL_TIMEOUT:g} s"
     if done.returncode != 0:
-        lines = [line for line in (done.stderr + done.stdout).splitlines() if line.strip()]
-        return f"install.sh failed ({done.returncode}): {lines[-1] if lines else 'no output'}"
+        lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+        # npm's first lines name the failure (code, then what failed); its last points at its log file.
+        said = [x for x in lines if x.startswith("npm error") and not re.search(r" at |syscall|errno", x)]
+        said = said[:2] or lines[-1:]
+        return f"install.sh failed ({done.returncode}): {' | '.join(said) if said else 'no output'}"
     if not quiet and done.stdout.strip():
         print("  " + done.stdout.strip().splitlines()[-1], flush=True)
     return None
