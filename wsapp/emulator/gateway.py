@@ -135,6 +135,21 @@ class LocalGateway:
         return f"http://{self._netloc}/{self._model.stage}"
 
     @property
+    def callback_urls(self) -> list[str]:
+        """Every URL a function may build for this stage's ``@connections`` API, answered locally:
+        the local endpoint, ``https://{domainName}/{stage}`` from the event (the documented pattern),
+        ``https://{apiId}.execute-api.{region}.amazonaws.com/{stage}``, and the custom domain if any."""
+        stage = self._model.stage
+        urls = [
+            self.management_endpoint,
+            f"https://{self._netloc}/{stage}",
+            f"https://{self._model.api_id}.execute-api.{self.account.region}.amazonaws.com/{stage}",
+        ]
+        if self.domain_name:
+            urls += [f"https://{self.domain_name}/{stage}", f"https://{self.domain_name}"]
+        return urls
+
+    @property
     def _netloc(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
@@ -231,7 +246,8 @@ class LocalGateway:
         self._serve_in_thread(sock)
         memory.release()  # what start-up freed: parsed SDK models, the template translation
         if self.inprocess_sdk and self.isolation == "thread":
-            self._hooks.append(sdk.install(self._manage_from_thread, endpoint=self.management_endpoint))
+            for url in self.callback_urls:
+                self._hooks.append(sdk.install(self._manage_from_thread, endpoint=url))
             if self._dynamodb is not None:
                 self._hooks.append(
                     sdk.install(
@@ -290,7 +306,8 @@ class LocalGateway:
         if self.inprocess_sdk and self.isolation == "process":
             # The functions' @connections and DynamoDB calls come back over a Unix socket, not TCP.
             self._channel = SdkChannel()
-            self._channel.add(self.management_endpoint, self._manage_from_channel)
+            for url in self.callback_urls:
+                self._channel.add(url, self._manage_from_channel)
             if self._dynamodb is not None:
                 self._channel.add(self._dynamodb.endpoint, self._dynamodb.answer, blocking=True)
             route = SdkRoute(await self._channel.start(), tuple(self._channel.endpoints))

@@ -66,24 +66,32 @@ def _read(sock: socket.socket, size: int) -> bytes:
     return b"".join(chunks)
 
 
+class _Raw:
+    """The body of a channel answer, read the way botocore reads an HTTP response's."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+    def read(self, *_: Any) -> bytes:
+        data, self.data = self.data, b""
+        return data
+
+
 def _before_send(channel: _Channel, prefixes: tuple[str, ...]) -> Callable[..., Any]:
-    from botocore.awsrequest import AWSResponse
-    from botocore.exceptions import EndpointConnectionError
+    """botocore's ``before-send`` handler: a response for the listed endpoints ends the request there.
 
-    class _Raw:
-        def __init__(self, data: bytes) -> None:
-            self.data = data
-
-        def stream(self, **_: Any) -> Iterator[bytes]:
-            yield self.data
-
-        def read(self, *_: Any) -> bytes:
-            data, self.data = self.data, b""
-            return data
+    Runs inside botocore, so botocore's own modules are loaded by then (nothing is imported early).
+    """
 
     def send(request: Any, **_: Any) -> Any:
         if not request.url.startswith(prefixes):
             return None
+        from botocore.awsrequest import AWSResponse
+        from botocore.exceptions import EndpointConnectionError
+
         body = request.body or b""
         if hasattr(body, "read"):
             body = body.read()
@@ -149,7 +157,12 @@ def main(argv: list[str]) -> None:
     # `python -m awslambdaric` in the task root puts the task root first on sys.path; so does this.
     sys.path[0] = os.getcwd()
     if channel_path and endpoints:
-        sys.meta_path.insert(0, _WhenBotocoreLoads(_before_send(_Channel(channel_path), tuple(endpoints))))
+        hook = _before_send(_Channel(channel_path), tuple(endpoints))
+        handlers = sys.modules.get("botocore.handlers")
+        if handlers is not None:  # already loaded (the fork server preloads botocore)
+            handlers.BUILTIN_HANDLERS.append(("before-send", hook))
+        else:
+            sys.meta_path.insert(0, _WhenBotocoreLoads(hook))
     from awslambdaric import bootstrap
     from awslambdaric.lambda_runtime_client import LambdaRuntimeClient
 
