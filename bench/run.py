@@ -362,10 +362,13 @@ REPORT_LINE = re.compile(
 PEER_INVOCATION = re.compile(r"\(λ: \w+\) RequestId: \S+\s+Duration: (?P<duration>[\d.]+) ms")
 
 
-async def _lines_until(server: Server, done: Callable[[list[str]], bool]) -> list[str]:
-    """The server's log lines, re-read until ``done(lines)`` (bounded by WAIT)."""
+async def _lines_until(
+    server: Server, done: Callable[[list[str]], bool], wait: float = WAIT, *, required: bool = True
+) -> list[str]:
+    """The server's log lines, re-read until ``done(lines)``; after ``wait`` seconds an error, or (not
+    ``required``) the lines as they are."""
     assert server.log is not None
-    deadline = time.monotonic() + WAIT
+    deadline = time.monotonic() + wait
     while True:
         lines = server.log.read_text(errors="replace").splitlines()
         if done(lines):
@@ -373,40 +376,55 @@ async def _lines_until(server: Server, done: Callable[[list[str]], bool]) -> lis
         if (gone := server.exited()) is not None:
             raise RuntimeError(gone)
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{server.name}: the expected log lines did not appear within {WAIT:g} s")
+            if not required:
+                return lines
+            raise RuntimeError(f"{server.name}: the expected log lines did not appear within {wait:g} s")
         await asyncio.sleep(0.05)
 
 
-async def wsapp_cold_start(log: Path) -> dict[str, float]:
+def _cold_reports(lines: list[str]) -> list[re.Match[str]]:
+    """The REPORT lines that carry Init Duration (an environment's first invocation), in log order."""
+    return [m for m in map(REPORT_LINE.match, lines) if m is not None]
+
+
+async def wsapp_cold_start(log: Path, side_by_side: int = 2) -> dict[str, float]:
     """One fresh ``wsapp local`` (process isolation, function logs on): its environments' cold starts.
 
-    Each function's first REPORT carries ``Init Duration`` (spawn → the runtime's first request for work);
-    with that invocation's ``Duration`` it is spawn → first response. The first such line is the
-    AuthorizerFunction's (a connection is authorized before ``$connect`` runs); the WebSocketFunction's
-    (boto3, Powertools, the DynamoDB put of ``$connect``) follows. Both environments start at launch,
-    side by side on this machine's two cores.
+    An environment's first REPORT carries ``Init Duration`` (spawn → the runtime's first request for
+    work); with that invocation's ``Duration`` it is spawn → first response.
+
+    - ``first``: the first such line, the AuthorizerFunction's (a connection is authorized before
+      ``$connect`` runs). Its environment started at launch, side by side with the WebSocketFunction's.
+    - ``socket_fn``: the WebSocketFunction's first (boto3, Powertools, the DynamoDB put of ``$connect``).
+    - ``on_demand``: then ``side_by_side`` connections arrive at once; the environments started for them
+      while the gateway was otherwise idle report their own first invocations: the earliest of those.
     """
     server = emulator(free_port(), "process", quiet=False, log=log)
     try:
         await first_reply_after_launch(server)
-
-        def reports(lines: list[str]) -> dict[str, re.Match[str]]:
-            found: dict[str, re.Match[str]] = {}
-            for line in lines:
-                if (match := REPORT_LINE.match(line)) is not None:
-                    found.setdefault(match["function"], match)
-            return found
-
-        lines = await _lines_until(server, lambda lines: len(reports(lines)) >= 2)
-        found = reports(lines)
-        first = next(iter(found.values()))
-        socket_fn = found.get("WebSocketFunction")
+        await _lines_until(server, lambda lines: len({m["function"] for m in _cold_reports(lines)}) >= 2)
+        assert server.log is not None
+        launched = len(_cold_reports(server.log.read_text(errors="replace").splitlines()))
+        async with session() as s:
+            sockets, _, _ = await open_many(s, server.url, side_by_side, side_by_side)
+            await asyncio.gather(*(ws.send_str('{"action":"marco"}') for ws in sockets))
+            await asyncio.gather(*(ws.receive(timeout=WAIT) for ws in sockets), return_exceptions=True)
+            await close_all(sockets)
+        lines = await _lines_until(
+            server, lambda lines: len(_cold_reports(lines)) > launched, 5.0, required=False
+        )
+        reports = _cold_reports(lines)
+        first = reports[0]
         result = {
             "first": float(first["init"]) + float(first["duration"]),
             "first_init": float(first["init"]),
         }
+        socket_fn = next((m for m in reports if m["function"] == "WebSocketFunction"), None)
         if socket_fn is not None:
             result["socket_fn"] = float(socket_fn["init"]) + float(socket_fn["duration"])
+        if len(reports) > launched:
+            later = reports[launched]
+            result["on_demand"] = float(later["init"]) + float(later["duration"])
         return result
     finally:
         server.stop()
@@ -772,7 +790,7 @@ async def measure_cold_starts(bench: Bench, peers: list[str], logs: Path) -> Non
 
     def median(key: str, field_: str) -> float | None:
         found = [r[field_] / 1000 for r in runs.get(key, []) if field_ in r]
-        return statistics.median(found) if len(found) == COLD_STARTS else None
+        return statistics.median(found) if found else None
 
     first = {k: median(k, "first") for k in ("process", *peers)}
     bench.table.add(
@@ -785,11 +803,14 @@ async def measure_cold_starts(bench: Bench, peers: list[str], logs: Path) -> Non
     bench.table.add("cold start: of which Init Duration", "ms", {"process": median("process", "first_init")})
     socket_fn = {"process": median("process", "socket_fn")}
     bench.table.add("cold start: WebSocketFunction, spawn → first response", "ms", socket_fn)
+    on_demand = {"process": median("process", "on_demand")}
+    bench.table.add("cold start: environment started on demand, spawn → first response", "ms", on_demand)
     bench.table.remarks.append(
         "cold start, wsapp: the first REPORT line carrying Init Duration in a fresh `wsapp local`'s function"
         " log (the AuthorizerFunction's environment, started at launch beside the WebSocketFunction's):"
-        " Init Duration + that invocation's Duration. serverless-offline: its first invocation's Duration,"
-        " which includes starting the handler's process (Python) or worker thread (Node.js)."
+        " Init Duration + that invocation's Duration; on demand: the same for the first environment"
+        " started later, when 2 connections arrive at once. serverless-offline: its first invocation's"
+        " Duration, which includes starting the handler's process (Python) or worker thread (Node.js)."
     )
 
 
