@@ -103,6 +103,10 @@ class EmbeddedDynamoDB:
             if table.name in existing:  # moto's state is per process; another gateway made it already
                 continue
             args = {k: props[k] for k in _CREATE_KEYS if k in props}
+            if "StreamSpecification" in args:
+                # CloudFormation's StreamSpecification is only a StreamViewType: declaring it enables the
+                # stream. DynamoDB's CreateTable wants StreamEnabled too.
+                args["StreamSpecification"] = {"StreamEnabled": True, **args["StreamSpecification"]}
             if "BillingMode" not in args and "ProvisionedThroughput" not in args:
                 args["BillingMode"] = "PAY_PER_REQUEST"
             try:

@@ -23,7 +23,7 @@ class Resolver:
     def __init__(
         self,
         refs: Mapping[str, Any],
-        get_att: Callable[[str, str], Any],
+        get_att: Callable[[str, str, str], Any],
         conditions: Mapping[str, Any] | None = None,
     ) -> None:
         self._refs = refs
@@ -65,7 +65,7 @@ class Resolver:
             return self.condition(arg, where)
         if key == "Fn::GetAtt":
             logical, attr = arg.split(".", 1) if isinstance(arg, str) else arg
-            return self._get_att(logical, attr)
+            return self._get_att(logical, self.resolve(attr, where), where)
         if key == "Fn::Sub":
             return self._sub(arg, where)
         if key == "Fn::Join":
@@ -100,7 +100,7 @@ class Resolver:
                 return str(variables[name])
             if "." in name and name.split(".", 1)[0] in self._refs and not name.startswith("AWS::"):
                 logical, attr = name.split(".", 1)
-                return str(self._get_att(logical, attr))
+                return str(self._get_att(logical, attr, where))
             return str(self._ref(name, where))
 
         # ``${!Literal}`` stays as ``${Literal}`` (CloudFormation's escape).

@@ -100,9 +100,7 @@ def translate(
     # The translator records metrics for CloudWatch; unpublished ones make it log a warning whenever the
     # garbage collector gets to it, so "publish" them to the dummy publisher that drops them.
     metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
-    translator = Translator(
-        None, Parser(), boto_session=_offline_session(account.region), metrics=metrics
-    )
+    translator = Translator(None, Parser(), boto_session=_offline_session(account.region), metrics=metrics)
     try:
         return translator.translate(
             template, parameter_values=values, get_managed_policy_map=_NoManagedPolicies().load
@@ -158,7 +156,7 @@ def _translate_in_child(
     request = {"template": template, "parameters": dict(parameters), "account": dataclasses.asdict(account)}
     done = subprocess.run(
         [sys.executable, "-m", "wsapp.emulator.template"],
-        input=json.dumps(request),
+        input=json.dumps(request, default=str),  # an unquoted YAML date (AWSTemplateFormatVersion) is text
         capture_output=True,
         text=True,
         timeout=120,

@@ -17,11 +17,39 @@ from wsapp.emulator.template.model import (
     TableSpec,
     WebSocketApp,
 )
+from wsapp.emulator.template.resources import NAME_PROPERTY, attribute, physical_name, ref_value
 
 DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000  # API Gateway's default (and maximum) integration timeout
 DEFAULT_LAMBDA_TIMEOUT = 3  # CloudFormation's default Timeout for AWS::Lambda::Function
 DEFAULT_LAMBDA_MEMORY = 128
 _FUNCTION_ARN_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
+# The properties the emulator reads, per kind (others are never resolved, so never in its way).
+READ = {
+    "AWS::ApiGatewayV2::Stage": ("ApiId", "StageName", "StageVariables"),
+    "AWS::ApiGatewayV2::Authorizer": ("ApiId", "AuthorizerType", "Name", "AuthorizerUri", "IdentitySource"),
+    "AWS::ApiGatewayV2::Integration": ("ApiId", "IntegrationType", "IntegrationUri", "TimeoutInMillis"),
+    "AWS::ApiGatewayV2::Route": (
+        "ApiId",
+        "RouteKey",
+        "Target",
+        "AuthorizationType",
+        "AuthorizerId",
+        "RouteResponseSelectionExpression",
+    ),
+    "AWS::ApiGatewayV2::RouteResponse": ("ApiId", "RouteId", "RouteResponseKey"),
+}
+TABLE_KEYS = (
+    "TableName",
+    "AttributeDefinitions",
+    "KeySchema",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "StreamSpecification",
+    "TableClass",
+    "TimeToLiveSpecification",
+)
 
 
 class Walker:
@@ -40,12 +68,7 @@ class Walker:
         self.code_roots = code_roots
         self.parameters = parameters
         self._ids = ids or _counter_ids()
-        self.physical: dict[str, str] = {
-            name: self._physical_id(name, r) for name, r in self.resources.items()
-        }
-        refs: dict[str, Any] = {
-            **parameters,
-            **self.physical,
+        self.pseudo: dict[str, Any] = {
             "AWS::Region": account.region,
             "AWS::AccountId": account.account_id,
             "AWS::Partition": account.partition,
@@ -54,45 +77,72 @@ class Walker:
             f"stack/{account.stack_name}/00000000-0000-0000-0000-000000000000",
             "AWS::URLSuffix": "amazonaws.com",
         }
+        self.physical = self._physical_ids(cfn.get("Conditions"))
+        refs: dict[str, Any] = {
+            **parameters,
+            **{n: self._ref(n, self.physical[n]) for n in self.resources},
+            **self.pseudo,
+        }
         self.resolver = Resolver(refs, self._get_att, cfn.get("Conditions"))
         self.functions: dict[str, FunctionSpec] = {}
 
-    def _physical_id(self, logical: str, resource: Mapping[str, Any]) -> str:
-        kind, props = resource.get("Type", ""), resource.get("Properties") or {}
-        stack = self.account.stack_name
-        if kind == "AWS::Lambda::Function":
-            name = props.get("FunctionName")
-            return name if isinstance(name, str) else f"{stack}-{logical}"
-        if kind == "AWS::DynamoDB::Table":
-            name = props.get("TableName")
-            return name if isinstance(name, str) else f"{stack}-{logical}"
-        if kind == "AWS::ApiGatewayV2::Stage":
-            name = props.get("StageName")
-            return name if isinstance(name, str) else logical
-        return self._ids()
+    def _physical_ids(self, conditions: Mapping[str, Any] | None) -> dict[str, str]:
+        """Each resource's physical id. A name set with an intrinsic (``!Ref TableName``, ``!Sub``) is
+        resolved, in as many passes as names that depend on other names need."""
+        names: dict[str, Any] = {}
+        for logical, resource in self.resources.items():
+            prop = NAME_PROPERTY.get(resource.get("Type", ""))
+            names[logical] = (resource.get("Properties") or {}).get(prop) if prop else None
+        physical: dict[str, str] = {}
+        pending = {n for n, v in names.items() if isinstance(v, dict)}
+        for _ in range(4):
+            known = {**self.parameters, **self.pseudo}
+            known |= {
+                n: ref_value(self.resources[n].get("Type", ""), p, self.account) for n, p in physical.items()
+            }
+            resolver = Resolver(known, self._unknown_att, conditions)
+            for logical in sorted(pending):
+                try:
+                    physical[logical] = str(resolver.resolve(names[logical], logical))
+                except TemplateError:
+                    continue
+            pending -= set(physical)
+            if not pending:
+                break
+        for logical, resource in self.resources.items():
+            if logical not in physical:
+                kind = resource.get("Type", "")
+                physical[logical] = physical_name(kind, logical, names[logical], self.account, self._ids)
+        return physical
 
-    def _get_att(self, logical: str, attr: str) -> Any:
+    def _ref(self, logical: str, physical: str) -> str:
+        return ref_value(self.resources[logical].get("Type", ""), physical, self.account)
+
+    @staticmethod
+    def _unknown_att(logical: str, attr: str, where: str) -> Any:
+        raise TemplateError(f"Fn::GetAtt {logical}.{attr} in a name is not supported locally", where)
+
+    def _get_att(self, logical: str, attr: str, where: str = "") -> Any:
         if logical not in self.resources:
-            raise TemplateError(f"Fn::GetAtt names unknown resource {logical!r}")
-        kind, physical = self.resources[logical]["Type"], self.physical[logical]
-        a = self.account
-        if attr == "Arn":
-            service = {
-                "AWS::Lambda::Function": f"lambda:{a.region}:{a.account_id}:function:{physical}",
-                "AWS::DynamoDB::Table": f"dynamodb:{a.region}:{a.account_id}:table/{physical}",
-                "AWS::IAM::Role": f"iam::{a.account_id}:role/{physical}",
-            }.get(kind)
-            if service:
-                return f"arn:{a.partition}:{service}"
-        if kind == "AWS::ApiGatewayV2::Api" and attr == "ApiEndpoint":
-            return f"wss://{physical}.execute-api.{a.region}.amazonaws.com"
-        return f"{physical}.{attr}"  # attributes the local model never reads
+            raise TemplateError(f"Fn::GetAtt names unknown resource {logical!r}", where or None)
+        resource = self.resources[logical]
+        value = attribute(
+            resource["Type"], self.physical[logical], attr, self.account, resource.get("Properties") or {}
+        )
+        if value is None:
+            raise TemplateError(f"Fn::GetAtt {logical}.{attr} is not supported locally", where or None)
+        return value
 
-    def _props(self, logical: str) -> dict[str, Any]:
+    def _props(self, logical: str, *keys: str) -> dict[str, Any]:
+        """The resource's properties, intrinsics resolved: only ``keys`` when given (an attribute the
+        emulator cannot give, in a property it never reads, is no reason to refuse the template)."""
         resource = self.resources[logical]
         if "Condition" in resource and not self.resolver.condition(resource["Condition"], logical):
             return {}
-        return self.resolver.resolve(resource.get("Properties") or {}, logical)
+        props = resource.get("Properties") or {}
+        if keys:
+            props = {k: props[k] for k in keys if k in props}
+        return self.resolver.resolve(props, logical)
 
     def _of_type(self, kind: str) -> list[str]:
         return [name for name, r in self.resources.items() if r.get("Type") == kind]
@@ -101,7 +151,7 @@ class Walker:
         apis = [
             n
             for n in self._of_type("AWS::ApiGatewayV2::Api")
-            if self._props(n).get("ProtocolType") == "WEBSOCKET"
+            if self._props(n, "ProtocolType").get("ProtocolType") == "WEBSOCKET"
         ]
         if api is not None:
             if api not in apis:
@@ -112,7 +162,7 @@ class Walker:
         if len(apis) > 1:
             raise TemplateError(f"the template declares several WebSocket APIs {apis}; choose one with --api")
         api_logical = apis[0]
-        api_props = self._props(api_logical)
+        api_props = self._props(api_logical, "RouteSelectionExpression")
         api_id = self.physical[api_logical]
         stage, stage_variables = self._stage(api_id, api_logical)
         authorizers = self._authorizers(api_id)
@@ -125,7 +175,8 @@ class Walker:
             routes=routes,
             functions=dict(self.functions),
             tables=tuple(
-                TableSpec(n, self.physical[n], self._props(n)) for n in self._of_type("AWS::DynamoDB::Table")
+                TableSpec(n, self.physical[n], self._props(n, *TABLE_KEYS))
+                for n in self._of_type("AWS::DynamoDB::Table")
             ),
             account=self.account,
             parameters=self.parameters,
@@ -133,7 +184,7 @@ class Walker:
         )
 
     def _for_api(self, kind: str, api_id: str) -> list[tuple[str, dict[str, Any]]]:
-        found = [(n, self._props(n)) for n in self._of_type(kind)]
+        found = [(n, self._props(n, *READ[kind])) for n in self._of_type(kind)]
         return [(n, p) for n, p in found if p.get("ApiId") == api_id]
 
     def _stage(self, api_id: str, api_logical: str) -> tuple[str, dict[str, str]]:
@@ -160,7 +211,7 @@ class Walker:
     def _function(self, logical: str) -> FunctionSpec:
         if logical in self.functions:
             return self.functions[logical]
-        props = self._props(logical)
+        props = self._props(logical, "Handler", "Runtime", "Timeout", "MemorySize", "Environment")
         handler = props.get("Handler")
         if not isinstance(handler, str) or "." not in handler:
             raise TemplateError(f"Handler {handler!r} is not of the form module.function", logical)
