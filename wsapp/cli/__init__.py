@@ -19,6 +19,7 @@ COMMANDS = {
     "deploy": "deploy template.yaml to AWS with CloudFormation",
     "destroy": "delete a deployed stack",
     "outputs": "print a deployed stack's outputs",
+    "runtimes": "install and list what functions run on (Node.js: AWS's runtime client, the SDK v3)",
 }
 
 
