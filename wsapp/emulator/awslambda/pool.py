@@ -490,12 +490,10 @@ class FunctionPool:
             "errorMessage": f"RequestId: {request_id} Error: {exit_reason(status)}",
         }
         self._emit(env, platform.init_report(init_ms, phase="init", status="error", error_type=error_type))
-        self._resolve_ready(
-            slot,
-            EmulatorError(
-                f"{self.spec.logical_id}: {payload.get('errorType')}: {payload.get('errorMessage')}"
-            ),
-        )
+        # One line: Node's messages go on with "Require stack:" lines (the log has the whole error).
+        message = (str(payload.get("errorMessage") or "").splitlines() or [""])[0]
+        error = EmulatorError(f"{self.spec.logical_id}: {payload.get('errorType')}: {message}")
+        self._resolve_ready(slot, error)
         job = slot.job
         if job is None or job.finished:
             return
