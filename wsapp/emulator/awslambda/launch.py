@@ -54,6 +54,32 @@ def _node_version(node: str) -> str:
     return done.stdout.strip() or "unknown"
 
 
+# Experimental features upstream Node.js turns on and Lambda turns off, per runtime; a NODE_OPTIONS that
+# names the feature turns it back on [DOC lambda-nodejs "experimental features that Lambda disables"].
+NODE_DISABLED = {
+    "--experimental-require-module": ("nodejs20.x", "nodejs22.x"),  # require() of an ES module
+    "--experimental-detect-module": ("nodejs22.x",),  # ES-module syntax in a .js without "type"
+}
+
+
+@cache
+def _node_accepts(node: str, flag: str) -> bool:
+    done = subprocess.run([node, flag, "-e", "0"], capture_output=True, timeout=30, check=False)
+    return done.returncode == 0
+
+
+def node_flags(node: str, spec: FunctionSpec) -> tuple[str, ...]:
+    """The ``--no-experimental-…`` flags Lambda starts ``spec``'s runtime with (those this node knows:
+    an older one lacks the feature, so there is nothing to turn off)."""
+    options = spec.environment.get("NODE_OPTIONS", "")
+    flags = []
+    for feature, runtimes in NODE_DISABLED.items():
+        off = "--no-" + feature.removeprefix("--")
+        if spec.runtime in runtimes and feature not in options and _node_accepts(node, off):
+            flags.append(off)
+    return tuple(flags)
+
+
 def launch_for(spec: FunctionSpec, layers: tuple[Path, ...] = ()) -> Launch:
     """The command for ``spec``'s runtime, or one line naming the function and what is missing."""
     kind = family(spec.runtime)
@@ -76,7 +102,8 @@ def launch_for(spec: FunctionSpec, layers: tuple[Path, ...] = ()) -> Launch:
                 f"{spec.logical_id}: Runtime {spec.runtime} needs AWS's Node.js runtime interface client in "
                 f"{runtime_dir}; run `wsapp runtimes install nodejs` (or set {NODE_RUNTIME_VARIABLE})"
             )
-        return Launch((node, str(NODE_ENTRY)), runtime_dir, Path(node).parent, _node_version(node))
+        command = (node, *node_flags(node, spec), str(NODE_ENTRY))
+        return Launch(command, runtime_dir, Path(node).parent, _node_version(node))
     if kind == "provided":
         candidates = [spec.code_root / "bootstrap", *(layer / "bootstrap" for layer in layers)]
         for candidate in candidates:
