@@ -7,13 +7,16 @@
 
 Tests and benchmarks run in .venv; JupyterLab gets an environment of its own, .venv-lab, because it
 drags in a package that makes every ``import jsonschema`` (nbformat, samtranslator, cfn-lint) take
-seconds. Each is re-installed whenever pyproject.toml changes.
+seconds. Each is re-installed whenever pyproject.toml changes. When ``npm`` is on PATH, the tests also
+get the Node.js runtime (``wsapp runtimes install nodejs`` into .wsapp/node-runtime, re-installed when
+its pinned package set changes), so the Node.js function tests run instead of skipping.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -23,6 +26,8 @@ ROOT = Path(__file__).resolve().parent
 SCRIPTS = "Scripts" if os.name == "nt" else "bin"
 BIN = ROOT / ".venv" / SCRIPTS
 PY = BIN / "python"
+NODE_RUNTIME = ROOT / ".wsapp" / "node-runtime"
+NODE_PACKAGES = ROOT / "wsapp" / "emulator" / "awslambda" / "runtimes" / "nodejs"
 
 
 def ensure_env(extras: str, venv_dir: Path = ROOT / ".venv") -> Path:
@@ -46,8 +51,26 @@ def ensure_env(extras: str, venv_dir: Path = ROOT / ".venv") -> Path:
     return scripts
 
 
-def run(*args: object) -> None:
-    code = subprocess.call([str(a) for a in args], cwd=ROOT)
+def ensure_node_runtime() -> dict[str, str]:
+    """The Node.js runtime in .wsapp/node-runtime, unless that install is already there; the variable
+    that points functions at it (none when it is not installed and npm is missing)."""
+    stamp = NODE_RUNTIME / ".wsapp-packages"
+    digest = hashlib.sha256()
+    for name in ("runtime-package.json", "runtime-package-lock.json"):
+        digest.update((NODE_PACKAGES / name).read_bytes())
+    if not (stamp.exists() and stamp.read_text() == digest.hexdigest()):
+        if shutil.which("npm") is None:
+            print("npm not found: the Node.js function tests will skip", flush=True)
+            return {}
+        stamp.unlink(missing_ok=True)
+        run(BIN / "wsapp", "runtimes", "install", "nodejs", "--dir", NODE_RUNTIME)
+        stamp.write_text(digest.hexdigest())
+    return {"WSAPP_NODE_RUNTIME": str(NODE_RUNTIME)}
+
+
+def run(*args: object, env: dict[str, str] | None = None) -> None:
+    environment = None if env is None else {**os.environ, **env}
+    code = subprocess.call([str(a) for a in args], cwd=ROOT, env=environment)
     if code:
         sys.exit(code)
 
@@ -73,7 +96,7 @@ def test(argv: list[str]) -> None:
             "--nbval-sanitize-with",
             "notebooks/nbval_sanitize.cfg",
         ]
-    run(PY, "-m", "pytest", *nbval, *paths, *argv)
+    run(PY, "-m", "pytest", *nbval, *paths, *argv, env=ensure_node_runtime())
 
 
 def bench(argv: list[str]) -> None:
