@@ -19,10 +19,11 @@ Servers run as separate processes on loopback, driven from this process by async
 
 Every wsapp figure is printed with its ratio to the ceiling (percent) and to each serverless-offline
 (×: above 1 is more for wsapp, so better for rates and worse for times), and the targets it is held
-to. Each message load is preceded by a short warm-up of the same shape on the same server, so every
-server is measured warm (environments, handler processes and worker threads already started); cold
-starts are measured on their own, from fresh launches. Every loop is bounded in count and in time, and
-every process started here is stopped (serverless-offline as a whole process group).
+to. Each message load is preceded by a short warm-up on the same server, ramping up to the same number
+of connections, so every server is measured warm (environments, handler processes and worker threads
+already started); cold starts are measured on their own, from fresh launches. A serverless-offline
+that fails a measurement is restarted before the next one. Every loop is bounded in count and in time,
+and every process started here is stopped (serverless-offline as a whole process group).
 """
 
 from __future__ import annotations
@@ -332,12 +333,25 @@ async def broadcast(url: str, count: int) -> float:
 async def load(
     server: Server, clients: int, duration: float, warm: float, message: str, expect: str
 ) -> LoadReport:
-    """A warm-up of the same shape (patient: it may start environments), then the measured run."""
-    options: dict[str, Any] = dict(clients=clients, message=message, expect=expect, token_for=lambda i: TOKEN)
-    warmup = await run_load(server.url, duration=warm, connect_timeout=WAIT, reply_timeout=WAIT, **options)
-    if warmup.errors:
-        raise RuntimeError(f"warm-up: {_errors(warmup)}")
-    report = await run_load(server.url, duration=duration, **options)
+    """A warm-up of the same shape (patient: it may start environments), then the measured run.
+
+    The warm-up ramps up to ``clients`` in steps of 10 connections, so a server that starts one handler
+    instance per concurrent invocation (serverless-offline) starts at most 10 at a time, as it would
+    under a load that grows, instead of ``clients`` at once; every server gets the same ramp.
+    """
+    options: dict[str, Any] = dict(message=message, expect=expect, token_for=lambda i: TOKEN)
+    for step in [*range(10, clients, 10), clients]:
+        warmup = await run_load(
+            server.url,
+            clients=step,
+            duration=warm if step == clients else 0.1,
+            connect_timeout=WAIT,
+            reply_timeout=WAIT,
+            **options,
+        )
+        if warmup.errors:
+            raise RuntimeError(f"warm-up with {step} connections: {_errors(warmup)}")
+    report = await run_load(server.url, clients=clients, duration=duration, **options)
     if report.errors:
         raise RuntimeError(_errors(report))
     return report
@@ -589,6 +603,8 @@ class Bench:
     servers: dict[str, Server]
     down: dict[str, str]  # peer column → why it is out (not installed, did not start, exited)
     table: Table
+    fresh: dict[str, Callable[[], Server]] = field(default_factory=dict)  # peer column → a new one
+    restarts: dict[str, int] = field(default_factory=dict)  # peer column → how often it was restarted
 
     async def across(
         self, label: str, measure: Measure, keys: list[str] | None = None
@@ -614,9 +630,27 @@ class Bench:
                 results[key] = None
                 timed_out = isinstance(exc, TimeoutError)
                 reasons[key] = f"no result within {PEER_LIMIT:g} s" if timed_out else _one_line(exc)
-                if (gone := server.exited()) is not None:
-                    self.down[key] = gone
+                await self.restart(key)
         return results, reasons
+
+    async def restart(self, key: str) -> None:
+        """A new serverless-offline after a failed measurement, so the next figure is of a healthy one.
+
+        A handler that times out is killed (its Python process, its worker thread) but its instance stays
+        in serverless-offline's pool, idle: every later invocation routed to it waits out the Timeout
+        too. Handler processes still starting would also load the machine under the next server's
+        figures. So the peer is stopped as a whole and launched again.
+        """
+        self.servers[key].stop()
+        if key not in self.fresh:
+            self.down[key] = f"{TITLES[key]} failed and cannot be restarted"
+            return
+        self.servers[key] = self.fresh[key]()
+        self.restarts[key] = self.restarts.get(key, 0) + 1
+        try:
+            await first_reply_after_launch(self.servers[key])
+        except Exception as exc:
+            self.down[key] = f"restarted after a failure, it did not answer: {_one_line(exc)}"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -660,14 +694,24 @@ async def measure(args: argparse.Namespace) -> Table:
                 servers[key] = peer(key, free_port(), logs / f"{key}.log")
             else:
                 down[key] = reason
-    bench = Bench(servers, down, Table([*isolations, "ceiling", *peers]))
+    fresh = {
+        key: lambda key=key: peer(key, free_port(), logs / f"{key}-{bench.restarts.get(key, 0) + 1}.log")
+        for key in servers
+        if key in PEERS
+    }
+    bench = Bench(servers, down, Table([*isolations, "ceiling", *peers]), fresh)
     table = bench.table
     table.absent.update(down)  # not installed: nothing to measure
     try:
         await measure_servers(bench, args, duration, warm, idle_count)
     finally:
-        for server in servers.values():
+        for server in bench.servers.values():
             server.stop()
+    for key, count in bench.restarts.items():
+        table.remarks.append(
+            f"{TITLES[key]} was restarted {count}× after a failed measurement (see Bench.restart), so a"
+            " failure does not carry over into the next figure."
+        )
     if "process" in isolations:
         await measure_cold_starts(bench, peers, logs)
     else:
@@ -681,8 +725,6 @@ async def measure_servers(
     table = bench.table
     launch, why = await bench.across("first polo after launch", lambda k, s: first_reply_after_launch(s))
     print("first reply after launch", flush=True)
-    for key, reason in why.items():
-        bench.down.setdefault(key, reason)  # a peer that did not answer once is out for the run
     table.add(
         "first polo after launch",
         "s",

@@ -28,7 +28,8 @@ from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute,
 from wsapp.emulator.errors import EmulatorError
 from wsapp.emulator.logs import LogSink
 from wsapp.emulator.services import sdk
-from wsapp.emulator.services.dynamodb import EmbeddedDynamoDB
+from wsapp.emulator.services.moto_server import EmbeddedServices
+from wsapp.emulator.services.resources import create_all
 from wsapp.emulator.services.sdk_channel import SdkChannel
 from wsapp.emulator.template import load_app
 from wsapp.emulator.template.model import Account, WebSocketApp
@@ -118,7 +119,7 @@ class LocalGateway:
         self.runtimes: Mapping[str, Any] = {}  # logical id → the function's pool (``.invocations``…)
         self.lambda_service: LambdaService | None = None
         self._channel: SdkChannel | None = None
-        self._dynamodb: EmbeddedDynamoDB | None = None
+        self._dynamodb: EmbeddedServices | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -176,8 +177,8 @@ class LocalGateway:
         return list(self.sink.lines)
 
     @property
-    def dynamodb(self) -> EmbeddedDynamoDB | None:
-        """The embedded DynamoDB (``.endpoint``; ``.down = True`` simulates an outage), if any."""
+    def dynamodb(self) -> EmbeddedServices | None:
+        """The embedded AWS services (moto; ``.endpoint``; ``.down = True`` simulates an outage), if any."""
         return self._dynamodb
 
     @property
@@ -207,10 +208,13 @@ class LocalGateway:
         sock = self._bind()
         self.port = sock.getsockname()[1]
         wiring = {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.management_endpoint}
-        if self.use_dynamodb and self.model.tables:
-            self._dynamodb = EmbeddedDynamoDB(self._internal_host)
-            wiring["AWS_ENDPOINT_URL_DYNAMODB"] = self._dynamodb.start()
-            self._dynamodb.create_tables(self.model.tables, self.account.region)
+        if self.use_dynamodb:
+            # Every SDK call of the functions stays on this machine: AWS_ENDPOINT_URL for all services.
+            self._dynamodb = EmbeddedServices(self._internal_host)
+            endpoint = self._dynamodb.start()
+            wiring |= {"AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+            services = self._dynamodb
+            create_all(self.model, lambda name: services.client(name, self.account.region))
         if self.credentials is not None:
             # The template's functions stand for roles allowed to manage connections: they sign their
             # @connections calls with the credentials callers are held to (else every reply is a 403).
@@ -309,7 +313,7 @@ class LocalGateway:
             for url in self.callback_urls:
                 self._channel.add(url, self._manage_from_channel)
             if self._dynamodb is not None:
-                self._channel.add(self._dynamodb.endpoint, self._dynamodb.answer, blocking=True)
+                self._channel.add(self._dynamodb.endpoint, self._dynamodb.answer_dynamodb, blocking=True)
             route = SdkRoute(await self._channel.start(), tuple(self._channel.endpoints))
         await self.lambda_service.start(route)
         self._runner = web.AppRunner(

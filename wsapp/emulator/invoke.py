@@ -23,7 +23,8 @@ from wsapp.emulator.errors import EmulatorError
 from wsapp.emulator.gateway import DEFAULT_DEV_SECRET
 from wsapp.emulator.logs import LogSink
 from wsapp.emulator.services import sdk
-from wsapp.emulator.services.dynamodb import EmbeddedDynamoDB
+from wsapp.emulator.services.moto_server import EmbeddedServices
+from wsapp.emulator.services.resources import create_all
 from wsapp.emulator.services.sdk_channel import SdkChannel
 from wsapp.emulator.template import load_app
 from wsapp.emulator.template.model import FunctionSpec, WebSocketApp
@@ -85,13 +86,13 @@ def invoke(
     mode = isolation or default_isolation()
     sink = LogSink(logs)
     recorder = sdk.PostRecorder()
-    dynamodb = EmbeddedDynamoDB()
+    dynamodb = EmbeddedServices()
     endpoint = f"{LOCAL_ENDPOINT}/{app.stage}"
     wiring = {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": endpoint}
     try:
-        if app.tables:
-            wiring["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb.start()
-            dynamodb.create_tables(app.tables, app.account.region)
+        endpoint = dynamodb.start()
+        wiring |= {"AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+        create_all(app, lambda name: dynamodb.client(name, app.account.region))
         service = LambdaService(
             {spec.logical_id: spec for spec in specs},
             account=app.account,
@@ -103,7 +104,7 @@ def invoke(
             env_vars=env_vars,
         )
         if mode == "thread":
-            return _invoke_in_threads(service, specs, events, recorder, dynamodb if app.tables else None)
+            return _invoke_in_threads(service, specs, events, recorder, dynamodb)
         return _in_own_loop(_invoke_in_processes(service, specs, events, recorder, endpoint, dynamodb, app))
     finally:
         dynamodb.stop()
@@ -115,13 +116,12 @@ async def _invoke_in_processes(
     events: Sequence[Mapping[str, Any]],
     recorder: sdk.PostRecorder,
     endpoint: str,
-    dynamodb: EmbeddedDynamoDB,
+    dynamodb: EmbeddedServices,
     app: WebSocketApp,
 ) -> list[Outcome]:
     channel = SdkChannel()
     channel.add(endpoint, recorder)
-    if app.tables:
-        channel.add(dynamodb.endpoint, dynamodb.answer, blocking=True)
+    channel.add(dynamodb.endpoint, dynamodb.answer_dynamodb, blocking=True)
     route = SdkRoute(await channel.start(), tuple(channel.endpoints))
     try:
         await service.start(route)
@@ -141,7 +141,7 @@ def _invoke_in_threads(
     specs: Sequence[FunctionSpec],
     events: Sequence[Mapping[str, Any]],
     recorder: sdk.PostRecorder,
-    dynamodb: EmbeddedDynamoDB | None,
+    dynamodb: EmbeddedServices | None,
 ) -> list[Outcome]:
     hooks = []
     try:

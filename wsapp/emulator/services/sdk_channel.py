@@ -22,7 +22,8 @@ from botocore.awsrequest import AWSPreparedRequest
 from botocore.exceptions import EndpointConnectionError
 
 _FRAME = struct.Struct("!II")
-Answer = Callable[[AWSPreparedRequest], tuple[int, dict[str, str], bytes]]
+# (status, headers, body), or None for a request this answer does not take (it goes over HTTP).
+Answer = Callable[[AWSPreparedRequest], tuple[int, dict[str, str], bytes] | None]
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,10 @@ class _Connection(asyncio.Protocol):
 
 def _answer(answer: Answer, request: AWSPreparedRequest) -> tuple[dict[str, Any], bytes]:
     try:
-        status, headers, payload = answer(request)
+        result = answer(request)
     except (OSError, EndpointConnectionError):  # the endpoint is down (an outage the tests simulate)
         return {"unreachable": True}, b""
+    if result is None:  # not one this answer takes: the environment sends it over HTTP instead
+        return {"pass": True}, b""
+    status, headers, payload = result
     return {"s": status, "h": dict(headers)}, payload

@@ -55,6 +55,16 @@ class TableSpec:
 
 
 @dataclass(frozen=True)
+class ResourceSpec:
+    """Another resource the template declares that the embedded services create (a queue, a topic…)."""
+
+    logical_id: str
+    kind: str
+    name: str
+    properties: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class WebSocketApp:
     """What the emulator serves: one WebSocket API and one of its stages."""
 
@@ -68,3 +78,4 @@ class WebSocketApp:
     account: Account
     parameters: Mapping[str, str] = field(repr=False)
     stage_variables: Mapping[str, str] = field(default_factory=dict)
+    resources: tuple[ResourceSpec, ...] = ()

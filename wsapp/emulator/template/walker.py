@@ -13,6 +13,7 @@ from wsapp.emulator.template.model import (
     Account,
     AuthorizerSpec,
     FunctionSpec,
+    ResourceSpec,
     RouteSpec,
     TableSpec,
     WebSocketApp,
@@ -38,6 +39,17 @@ READ = {
     ),
     "AWS::ApiGatewayV2::RouteResponse": ("ApiId", "RouteId", "RouteResponseKey"),
 }
+# Other resources the embedded services create, and the properties they are created with.
+OTHER = {
+    "AWS::SQS::Queue": (
+        "DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod", "ReceiveMessageWaitTimeSeconds",
+        "VisibilityTimeout", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope",
+        "FifoThroughputLimit", "RedrivePolicy",
+    ),
+    "AWS::SNS::Topic": ("FifoTopic", "ContentBasedDeduplication"),
+    "AWS::S3::Bucket": (),
+    "AWS::Events::EventBus": (),
+}  # fmt: skip
 TABLE_KEYS = (
     "TableName",
     "AttributeDefinitions",
@@ -181,6 +193,11 @@ class Walker:
             account=self.account,
             parameters=self.parameters,
             stage_variables=stage_variables,
+            resources=tuple(
+                ResourceSpec(n, kind, self.physical[n], self._props(n, *OTHER[kind]))
+                for kind in OTHER
+                for n in self._of_type(kind)
+            ),
         )
 
     def _for_api(self, kind: str, api_id: str) -> list[tuple[str, dict[str, Any]]]:

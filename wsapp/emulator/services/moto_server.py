@@ -1,8 +1,11 @@
-"""The template's DynamoDB tables, served locally by moto on a free loopback port.
+"""The other AWS services, served locally by moto on one free loopback port.
 
-Handlers reach it through ``AWS_ENDPOINT_URL_DYNAMODB`` (the SDK's own per-service endpoint
-variable), so their DynamoDB code runs unchanged with no AWS account. In this process the same
-requests can skip the socket: :meth:`answer` hands them to moto's WSGI application directly.
+Functions reach it through ``AWS_ENDPOINT_URL`` (the SDKs' endpoint variable for every service) and
+``AWS_ENDPOINT_URL_DYNAMODB``, so their SDK calls run unchanged with no AWS account and never leave the
+machine. moto's dispatcher finds each request's service from its signature; DynamoDB, on every
+connection's path, goes straight to moto's DynamoDB application (guessing costs more than the
+request). In this process DynamoDB requests can skip the socket: :meth:`answer` hands them to moto's
+response handler directly. moto is imported when the first request or resource needs it.
 """
 
 from __future__ import annotations
@@ -11,26 +14,13 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import botocore.session
 from botocore.exceptions import EndpointConnectionError
 
-from wsapp.emulator.errors import EmulatorError
-from wsapp.emulator.template.model import TableSpec
-
-_CREATE_KEYS = (
-    "AttributeDefinitions",
-    "KeySchema",
-    "BillingMode",
-    "ProvisionedThroughput",
-    "GlobalSecondaryIndexes",
-    "LocalSecondaryIndexes",
-    "StreamSpecification",
-    "TableClass",
-)
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 
 
@@ -45,8 +35,8 @@ def _no_profile() -> Iterator[None]:
         os.environ.update(saved)
 
 
-class EmbeddedDynamoDB:
-    """moto's DynamoDB application behind a loopback HTTP server, and callable in-process too.
+class EmbeddedServices:
+    """moto behind a loopback HTTP server, and callable in-process for DynamoDB.
 
     ``down = True`` simulates an outage for fault tests: HTTP callers get 503 ServiceUnavailable and
     in-process callers a connection error, until it is set back to False.
@@ -56,31 +46,39 @@ class EmbeddedDynamoDB:
         self.host = host
         self.endpoint = ""
         self.down = False
-        self._app: Any = None
+        self._dynamodb: Any = None
+        self._dispatcher: Any = None
+        self._lock = threading.Lock()
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> str:
-        # Heavy imports, only when a template has tables. Straight to the DynamoDB backend: moto's
-        # dispatcher that guesses the service of every request costs more than the request itself.
-        from moto.moto_server.werkzeug_app import create_backend_app
         from werkzeug.serving import make_server
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
-        with _no_profile():  # moto makes (and caches) a boto3 session for its region list now
-            self._app = create_backend_app("dynamodb")
         self._server = make_server(self.host, 0, self._wsgi, threaded=True)
         # A short poll interval: shutdown waits for it, and a gateway should stop promptly.
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
-            name="wsapp-dynamodb",
+            name="wsapp-services",
             daemon=True,
         )
         self._thread.start()
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.endpoint = f"http://{host}:{self._server.server_port}"
         return self.endpoint
+
+    def _apps(self) -> tuple[Any, Any]:
+        """moto's DynamoDB application and its dispatcher for every other service (made once)."""
+        if self._dispatcher is None:
+            with self._lock, _no_profile():  # moto makes (and caches) a boto3 session for its regions
+                if self._dispatcher is None:
+                    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+                    self._dynamodb = create_backend_app("dynamodb")
+                    self._dispatcher = DomainDispatcherApplication(create_backend_app)
+        return self._dynamodb, self._dispatcher
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Any:
         if self.down:
@@ -89,33 +87,18 @@ class EmbeddedDynamoDB:
                 [("x-amzn-ErrorType", "ServiceUnavailable"), ("Content-Type", "application/x-amz-json-1.0")],
             )
             return [b'{"__type":"com.amazonaws.dynamodb.v20120810#ServiceUnavailable","message":"outage"}']
-        return self._app(environ, start_response)
+        dynamodb, dispatcher = self._apps()
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return dynamodb(environ, start_response)
+        return dispatcher(environ, start_response)
 
-    def create_tables(self, tables: Sequence[TableSpec], region: str) -> None:
-        # A session of its own (boto3's default one belongs to thread-isolated functions) that reads no
-        # profile: an AWS_PROFILE the user has set, configured or not, has nothing to do with local tables.
+    def client(self, service: str, region: str) -> Any:
+        """A boto3 client for the embedded endpoint, on a session of its own (boto3's default one belongs
+        to thread-isolated functions) that reads no profile: an ``AWS_PROFILE`` the user has set,
+        configured or not, has nothing to do with local resources."""
         core = botocore.session.Session(session_vars={"profile": (None, None, None, None)})
         session = boto3.session.Session(region_name=region, botocore_session=core, **LOCAL_CREDENTIALS)
-        client = session.client("dynamodb", endpoint_url=self.endpoint)
-        existing = set(client.list_tables()["TableNames"])
-        for table in tables:
-            props = table.properties
-            if table.name in existing:  # moto's state is per process; another gateway made it already
-                continue
-            args = {k: props[k] for k in _CREATE_KEYS if k in props}
-            if "StreamSpecification" in args:
-                # CloudFormation's StreamSpecification is only a StreamViewType: declaring it enables the
-                # stream. DynamoDB's CreateTable wants StreamEnabled too.
-                args["StreamSpecification"] = {"StreamEnabled": True, **args["StreamSpecification"]}
-            if "BillingMode" not in args and "ProvisionedThroughput" not in args:
-                args["BillingMode"] = "PAY_PER_REQUEST"
-            try:
-                client.create_table(TableName=table.name, **args)
-                ttl = props.get("TimeToLiveSpecification")
-                if ttl and ttl.get("Enabled"):
-                    client.update_time_to_live(TableName=table.name, TimeToLiveSpecification=ttl)
-            except client.exceptions.ClientError as exc:
-                raise EmulatorError(f"{table.logical_id}: cannot create the local table: {exc}") from None
+        return session.client(service, endpoint_url=self.endpoint)
 
     @staticmethod
     def forget_tracked_models() -> None:
@@ -125,6 +108,13 @@ class EmbeddedDynamoDB:
 
         reset_model_data()
 
+    def answer_dynamodb(self, request: Any) -> tuple[int, dict[str, str], bytes] | None:
+        """:meth:`answer` for DynamoDB requests only (None for the other services' requests)."""
+        target = request.headers.get("X-Amz-Target", "")
+        if isinstance(target, bytes):
+            target = target.decode()
+        return self.answer(request) if target.startswith("DynamoDB_") else None
+
     def answer(self, request: Any) -> tuple[int, dict[str, str], bytes]:
         """Serve one SDK request (a botocore ``AWSPreparedRequest``) without a socket.
 
@@ -133,6 +123,7 @@ class EmbeddedDynamoDB:
         """
         if self.down:
             raise EndpointConnectionError(endpoint_url=self.endpoint)
+        self._apps()  # moto loaded (once, with no profile in the way)
         from moto.core.exceptions import HTTPException
         from moto.core.request import normalize_request
         from moto.dynamodb.responses import DynamoHandler

@@ -1,0 +1,131 @@
+"""Create the template's resources in the embedded services, as CloudFormation would create them.
+
+DynamoDB tables (keys, indexes, streams, TTL; ``AWS::Serverless::SimpleTable`` arrives as a table),
+SQS queues, SNS topics, S3 buckets and EventBridge buses, each under the name ``Ref`` gives for it,
+so what a function reads from its ``Environment`` names a resource that exists.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from wsapp.emulator.errors import EmulatorError
+from wsapp.emulator.template.model import ResourceSpec, TableSpec, WebSocketApp
+
+TABLE_KEYS = (
+    "AttributeDefinitions",
+    "KeySchema",
+    "BillingMode",
+    "ProvisionedThroughput",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "StreamSpecification",
+    "TableClass",
+)
+# CloudFormation's queue properties that are SQS queue attributes (values are strings in the API).
+QUEUE_ATTRIBUTES = (
+    "DelaySeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "FifoThroughputLimit",
+)
+Clients = Callable[[str], Any]  # service name → a boto3 client for the embedded endpoint
+
+
+def create_all(app: WebSocketApp, clients: Clients) -> None:
+    """Every resource of ``app``; one that cannot be created is one line naming it."""
+    for table in app.tables:
+        _guard(table.logical_id, lambda table=table: _table(clients("dynamodb"), table))
+    for resource in app.resources:
+        maker = _MAKERS.get(resource.kind)
+        if maker is not None:
+            _guard(resource.logical_id, lambda r=resource, m=maker: m(clients, r))
+
+
+def _guard(logical: str, create: Callable[[], None]) -> None:
+    try:
+        create()
+    except ClientError as exc:
+        raise EmulatorError(f"{logical}: cannot create it locally: {exc}") from None
+
+
+def _table(client: Any, table: TableSpec) -> None:
+    if table.name in client.list_tables()["TableNames"]:
+        return  # moto's state is per process: another gateway in this process made it already
+    props = table.properties
+    args = {k: props[k] for k in TABLE_KEYS if k in props}
+    if "StreamSpecification" in args:
+        # CloudFormation's StreamSpecification is only a StreamViewType: declaring it enables the stream.
+        # DynamoDB's CreateTable wants StreamEnabled too.
+        args["StreamSpecification"] = {"StreamEnabled": True, **args["StreamSpecification"]}
+    if "BillingMode" not in args and "ProvisionedThroughput" not in args:
+        args["BillingMode"] = "PAY_PER_REQUEST"
+    client.create_table(TableName=table.name, **args)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        client.update_time_to_live(TableName=table.name, TimeToLiveSpecification=ttl)
+
+
+def _queue(clients: Clients, queue: ResourceSpec) -> None:
+    props = queue.properties
+    attributes = {k: _text(props[k]) for k in QUEUE_ATTRIBUTES if k in props}
+    if "RedrivePolicy" in props:
+        attributes["RedrivePolicy"] = _json_text(props["RedrivePolicy"])
+    client = clients("sqs")
+    try:
+        client.create_queue(QueueName=queue.name, Attributes=attributes)
+    except client.exceptions.QueueNameExists:
+        return  # moto's state is per process: another gateway in this process made it already
+
+
+def _topic(clients: Clients, topic: ResourceSpec) -> None:
+    props = topic.properties
+    attributes = {k: _text(props[k]) for k in ("FifoTopic", "ContentBasedDeduplication") if k in props}
+    clients("sns").create_topic(Name=topic.name, Attributes=attributes)
+
+
+def _bucket(clients: Clients, bucket: ResourceSpec) -> None:
+    client = clients("s3")
+    region = client.meta.region_name
+    args: dict[str, Any] = {"Bucket": bucket.name}
+    if region != "us-east-1":
+        args["CreateBucketConfiguration"] = {"LocationConstraint": region}
+    try:
+        client.create_bucket(**args)
+    except client.exceptions.BucketAlreadyOwnedByYou:
+        return
+
+
+def _bus(clients: Clients, bus: ResourceSpec) -> None:
+    client = clients("events")
+    if bus.name in {b["Name"] for b in client.list_event_buses()["EventBuses"]}:
+        return
+    client.create_event_bus(Name=bus.name)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _json_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+_MAKERS: Mapping[str, Callable[[Clients, ResourceSpec], None]] = {
+    "AWS::SQS::Queue": _queue,
+    "AWS::SNS::Topic": _topic,
+    "AWS::S3::Bucket": _bucket,
+    "AWS::Events::EventBus": _bus,
+}
+SERVED = tuple(_MAKERS)
