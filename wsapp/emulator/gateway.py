@@ -15,6 +15,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -314,7 +315,14 @@ class LocalGateway:
                 self._channel.add(url, self._manage_from_channel)
             if self._dynamodb is not None:
                 self._channel.add(self._dynamodb.endpoint, self._dynamodb.answer_dynamodb, blocking=True)
-            route = SdkRoute(await self._channel.start(), tuple(self._channel.endpoints))
+            https = [urlsplit(url).netloc for url in self.callback_urls if url.startswith("https:")]
+            hosts = tuple(dict.fromkeys(https))
+            route = SdkRoute(
+                await self._channel.start(),
+                tuple(self._channel.endpoints),
+                callback_hosts=hosts,
+                callback_target=f"{self._internal_host}:{self.port}",
+            )
         await self.lambda_service.start(route)
         self._runner = web.AppRunner(
             self.gateway.web_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0

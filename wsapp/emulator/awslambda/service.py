@@ -58,8 +58,11 @@ class Debugging:
 class SdkRoute:
     """Where the functions' SDK calls to local endpoints go without a TCP round trip."""
 
-    channel: str  # the SDK channel's socket (process isolation)
+    channel: str  # the SDK channel's socket (process isolation, Python)
     endpoints: tuple[str, ...] = field(default=())
+    # Node.js: HTTPS hosts whose requests go to the gateway's plain-HTTP address instead (host:port).
+    callback_hosts: tuple[str, ...] = field(default=())
+    callback_target: str = ""
 
 
 def module_clash(functions: Mapping[str, FunctionSpec]) -> str | None:
@@ -154,6 +157,10 @@ class LambdaService:
             extra: tuple[str, ...] = ()
             if family(spec.runtime) == "python" and self.lifecycle is not None:
                 extra += ("--thread-polling",) if self.lifecycle.python_thread_polling else ()
+            if sdk is not None and family(spec.runtime) == "nodejs" and sdk.callback_hosts:
+                for host in sdk.callback_hosts:
+                    extra += ("--callback-host", host)
+                extra += ("--callback-target", sdk.callback_target)
             if sdk is not None and family(spec.runtime) == "python" and sdk.endpoints:
                 extra += ("--sdk-channel", sdk.channel)
                 for endpoint in sdk.endpoints:

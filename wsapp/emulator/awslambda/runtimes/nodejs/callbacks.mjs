@@ -1,0 +1,54 @@
+// The emulator's shortcut for Node.js environments, as the SDK channel is for Python's: an HTTPS request
+// to one of the emulated API's callback hosts (https://{domainName}/{stage} as the code builds it from
+// the event, https://{apiId}.execute-api.{region}.amazonaws.com/{stage}) goes to the local gateway over
+// plain HTTP instead, with the request exactly as the SDK signed it (the Host header kept). Every other
+// request goes its own way. Installed before the handler loads; the handler's code is untouched.
+import http from "node:http";
+import https from "node:https";
+import { syncBuiltinESMExports } from "node:module";
+
+export function redirect(hosts, target) {
+  const [targetHost, targetPort] = target.split(":");
+  const agent = new http.Agent({ keepAlive: true });
+  const originalRequest = https.request;
+  const originalGet = https.get;
+
+  // https.request(options[, callback]) or (url[, options][, callback]), as Node documents it.
+  function local(args) {
+    let [first, second, third] = args;
+    let options;
+    let callback;
+    if (typeof first === "string" || first instanceof URL) {
+      const url = new URL(first);
+      options = { hostname: url.hostname, port: url.port, path: `${url.pathname}${url.search}` };
+      if (typeof second === "function") callback = second;
+      else {
+        options = { ...options, ...(second ?? {}) };
+        callback = third;
+      }
+    } else {
+      options = { ...(first ?? {}) };
+      callback = second;
+    }
+    const host = options.hostname ?? (options.host ?? "").split(":")[0];
+    const port = options.port && Number(options.port) !== 443 ? `:${options.port}` : "";
+    const name = `${host}${port}`;
+    if (!hosts.has(name)) return null;
+    const headers = { ...(options.headers ?? {}) };
+    if (!Object.keys(headers).some((key) => key.toLowerCase() === "host")) headers.host = name;
+    const redirected = { ...options, protocol: "http:", host: targetHost, hostname: targetHost, port: targetPort, headers, agent };
+    delete redirected.servername;
+    return http.request(redirected, callback);
+  }
+
+  https.request = function request(...args) {
+    return local(args) ?? originalRequest.apply(this, args);
+  };
+  https.get = function get(...args) {
+    const request = local(args);
+    if (request === null) return originalGet.apply(this, args);
+    request.end();
+    return request;
+  };
+  syncBuiltinESMExports(); // so `import { request } from "node:https"` sees it too
+}
