@@ -2,7 +2,8 @@
 """The README's two commands, needing only Python 3.11+:
 
     python3 dev.py lab    # JupyterLab on notebooks/ (creates .venv-lab on first use)
-    python3 dev.py test   # the whole test suite: ruff, pytest on tests/, strict nbval on notebooks/
+    python3 dev.py test   # the whole test suite: ruff, pytest on tests/, strict nbval on notebooks/, then
+                          # tests/emulator and tests/reliability again with --isolation thread
     python3 dev.py bench  # the benchmarks (bench/run.py), figures against the machine's ceiling
 
 Tests and benchmarks run in .venv; JupyterLab gets an environment of its own, .venv-lab, because it
@@ -96,7 +97,11 @@ def test(argv: list[str]) -> None:
             "--nbval-sanitize-with",
             "notebooks/nbval_sanitize.cfg",
         ]
-    run(PY, "-m", "pytest", *nbval, *paths, *argv, env=ensure_node_runtime())
+    env = ensure_node_runtime()
+    run(PY, "-m", "pytest", *nbval, *paths, *argv, env=env)
+    if not argv:  # the whole suite: the gateway's own suites once more, with handlers in threads
+        threads = {**env, "WSAPP_ISOLATION": "thread"}
+        run(PY, "-m", "pytest", "tests/emulator", "tests/reliability", env=threads)
 
 
 def bench(argv: list[str]) -> None:

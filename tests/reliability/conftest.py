@@ -26,7 +26,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "emulator"))  # emukit: shared helpers
 
 REPO = Path(__file__).resolve().parents[2]
-FIGURES_FILE = REPO / "build" / "reliability-figures.md"
+# One file per isolation mode: `python3 dev.py test` runs this directory under both.
+_ISOLATION = os.environ.get("WSAPP_ISOLATION") or "process"
+_SUFFIX = "" if _ISOLATION == "process" else f"-{_ISOLATION}"
+FIGURES_FILE = REPO / "build" / f"reliability-figures{_SUFFIX}.md"
 START_TIMEOUT = 60.0  # seconds a gateway process may take to print its banner
 
 
