@@ -197,3 +197,32 @@ def test_events_beyond_the_warm_environments_start_new_ones_up_to_the_concurrenc
     # concurrency=4: four environments served the six events; two events waited for a free one
     assert len(set(pids)) == 4
     assert wide.runtimes["Fn"].live == 4
+
+
+def test_reserved_concurrency_caps_the_function_and_throttles_past_it(tmp_path):
+    template = write_life(tmp_path)
+    text = template.read_text().replace("      MemorySize: 128\n", "      MemorySize: 128\n      ReservedConcurrentExecutions: 1\n")
+    template.write_text(text)
+    with LocalGateway(template, dynamodb=False, isolation="process", concurrency=10) as gw:
+        first, second = connect(gw), connect(gw)
+        try:
+            first.send('{"do": "sleep"}')  # 0.4 s in the only environment the function may have
+            time.sleep(0.1)
+            throttled = ask(second)
+            answered = json.loads(first.recv())
+        finally:
+            first.close()
+            second.close()
+        assert gw.runtimes["Fn"].live == 1
+    assert throttled["message"] == "Internal server error"  # Lambda's 429, as API Gateway reports it
+    assert "pid" in answered
+
+
+def test_reserved_concurrency_zero_refuses_every_connection(tmp_path):
+    from emukit import HEADER, function, handshake_status, integration, route
+
+    (tmp_path / "life.py").write_text("def handler(event, context):\n    return {'statusCode': 200}\n")
+    text = HEADER + function("Fn", "life.handler") + integration("I", "Fn") + route("C", "$connect", "I")
+    (tmp_path / "template.yaml").write_text(text.replace("      Timeout: 3\n", "      Timeout: 3\n      ReservedConcurrentExecutions: 0\n"))
+    with LocalGateway(tmp_path / "template.yaml", dynamodb=False, isolation="process") as gw:
+        assert handshake_status(gw, "") == 500  # UNCONFIRMED status: Behaviour(throttled_connect_status)

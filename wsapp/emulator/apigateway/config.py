@@ -36,5 +36,7 @@ class Behaviour:
     # @connections needs a SigV4-signed request, as on AWS; ``credentials`` pins the access key id.
     require_sigv4: bool = True
     access_key_id: str | None = None
+    # UNCONFIRMED for WebSocket: a throttled $connect is refused 500, by analogy with REST (reference §7).
+    throttled_connect_status: int = 500
     # Outbound POST data that is not UTF-8 goes as a binary frame (UNCONFIRMED; AWS never documents it).
     binary_for_non_utf8: bool = True

@@ -110,11 +110,16 @@ async def authorize(
     return policy_verdict(result.value, event["methodArn"], limits, behaviour), latency
 
 
-async def connect(runtime: Function, event: dict[str, Any], timeout: float) -> Verdict:
+async def connect(
+    runtime: Function, event: dict[str, Any], timeout: float, behaviour: Behaviour | None = None
+) -> Verdict:
     """Invoke ``$connect``: 2xx accepts; another status rejects with it; failure → 502; timeout → 504."""
     result = await runtime.submit(event, wait=timeout)
     if result.gave_up:
         return Verdict(504, "$connect integration timed out")  # UNCONFIRMED status
+    if result.throttled:
+        status = (behaviour or Behaviour()).throttled_connect_status
+        return Verdict(status, "$connect throttled: the function is at its reserved concurrency")
     if not result.ok:
         return Verdict(502, f"$connect failed: {result.error_type}")
     issue = proxy.problem(result.value)

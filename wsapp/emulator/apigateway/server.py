@@ -190,7 +190,7 @@ class Gateway:
         event = events.connect_event(
             self.stage, conn, handshake, request_id=request_id, now_ms=self.clock(), authorizer=authorizer
         )
-        return await hs.connect(runtime, event, self._integration_timeout(route))
+        return await hs.connect(runtime, event, self._integration_timeout(route), self.behaviour)
 
     def _integration_timeout(self, route: RouteSpec) -> float:
         return self.limits.integration_timeout or route.integration_timeout

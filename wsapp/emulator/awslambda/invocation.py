@@ -24,6 +24,7 @@ class Invocation:
     timed_out: bool = False
     duration_ms: float = 0.0
     gave_up: bool = False  # the caller's own timeout (API Gateway's integration timeout) ran out first
+    throttled: bool = False  # Lambda refused it (429 TooManyRequestsException): the function never ran
 
 
 class Function(Protocol):

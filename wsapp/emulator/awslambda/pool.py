@@ -108,7 +108,12 @@ class FunctionPool:
         self.wiring = dict(wiring)
         self.overrides = dict(overrides)
         self.sink = sink
-        self.concurrency = 1 if debug else max(1, concurrency)
+        # ReservedConcurrentExecutions caps the function and throttles past the cap [DOC §7]; without it
+        # --concurrency caps the environments and events wait for one (a local resource limit).
+        self.reserved = spec.reserved_concurrency
+        self.concurrency = (
+            1 if debug else (self.reserved if self.reserved is not None else max(1, concurrency))
+        )
         self.request_ids = request_ids
         self.versions = versions
         self.lifecycle = lifecycle or Lifecycle()
@@ -216,6 +221,8 @@ class FunctionPool:
 
     async def prewarm(self) -> None:
         """Start one environment now and wait for its init (a bad handler fails here, at start)."""
+        if self.concurrency == 0:
+            return  # ReservedConcurrentExecutions: 0 — the function never runs
         slot = self._spawn(None, prewarm=True)
         assert slot.ready is not None
         await slot.ready
@@ -325,6 +332,8 @@ class FunctionPool:
             self._deliver(self._slots[env], job)
         elif self.live < self.concurrency:
             self._spawn(job)
+        elif self.reserved is not None:
+            _settle(job, _throttled(job.request_id))
         else:
             self._queue.append(job)
         return job.future
@@ -608,6 +617,18 @@ def _init_error_type(slot: _Slot) -> str:
     if slot.init_error is not None:
         return str(slot.init_error.get("errorType") or "Runtime.Unknown")
     return "Runtime.ExitError"
+
+
+def _throttled(request_id: str) -> Invocation:
+    """Lambda's 429 for a function at its reserved concurrency [AWS-REC §7]."""
+    payload = {
+        "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+        "Type": "User",
+        "message": "Rate Exceeded.",
+    }
+    return Invocation(
+        request_id, False, payload, "TooManyRequestsException", "Rate Exceeded.", throttled=True
+    )
 
 
 def _give_up(job: _Job) -> None:

@@ -27,6 +27,7 @@ class FunctionSpec:
     memory: int  # MB
     arn: str
     environment: Mapping[str, str] = field(repr=False)  # may hold secrets
+    reserved_concurrency: int | None = None  # ReservedConcurrentExecutions: a cap, and throttling past it
 
 
 @dataclass(frozen=True)

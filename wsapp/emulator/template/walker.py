@@ -228,7 +228,15 @@ class Walker:
     def _function(self, logical: str) -> FunctionSpec:
         if logical in self.functions:
             return self.functions[logical]
-        props = self._props(logical, "Handler", "Runtime", "Timeout", "MemorySize", "Environment")
+        props = self._props(
+            logical,
+            "Handler",
+            "Runtime",
+            "Timeout",
+            "MemorySize",
+            "Environment",
+            "ReservedConcurrentExecutions",
+        )
         handler = props.get("Handler")
         if not isinstance(handler, str) or "." not in handler:
             raise TemplateError(f"Handler {handler!r} is not of the form module.function", logical)
@@ -248,6 +256,7 @@ class Walker:
             memory=int(props.get("MemorySize", DEFAULT_LAMBDA_MEMORY)),
             environment={k: str(v) for k, v in variables.items() if v is not NO_VALUE},
             arn=self._get_att(logical, "Arn"),
+            reserved_concurrency=_optional_int(props.get("ReservedConcurrentExecutions")),
         )
         self.functions[logical] = spec
         return spec
@@ -312,3 +321,7 @@ def _counter_ids() -> Callable[[], str]:
     """Deterministic 10-character lowercase physical ids (API Gateway's id format)."""
     count = iter(range(1, 10**9))
     return lambda: f"{next(count):010d}".replace("0", "a")
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
