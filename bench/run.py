@@ -145,6 +145,13 @@ class Server:
         root = psutil.Process(self.proc.pid)
         return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
 
+    def pss_bytes(self) -> int:
+        """Proportional memory of the whole process tree: a page shared by n processes counts 1/n in each
+        (environments forked from one fork server share what it imported; RSS counts that once each)."""
+        assert self.proc is not None
+        root = psutil.Process(self.proc.pid)
+        return sum(p.memory_full_info().pss for p in [root, *root.children(recursive=True)])
+
     def processes(self) -> int:
         assert self.proc is not None
         return 1 + len(psutil.Process(self.proc.pid).children(recursive=True))
@@ -284,6 +291,7 @@ async def idle(server: Server, count: int, hold: float) -> dict[str, float]:
         sockets, failures, _ = await open_many(s, server.url, count, 100)
         await asyncio.sleep(hold)
         after = server.rss_bytes()
+        proportional = server.pss_bytes()
         dropped = failures + sum(1 for ws in sockets if ws.closed)
         # Every held connection must still answer: one marco each, in batches.
         unanswered = 0
@@ -300,6 +308,7 @@ async def idle(server: Server, count: int, hold: float) -> dict[str, float]:
         await close_all(sockets, server.url)
     return {
         "rss_mb": after / 2**20,
+        "pss_mb": proportional / 2**20,
         "kib_per_connection": (after - before) / 1024 / count,
         "dropped": dropped,
         "unanswered": unanswered,
@@ -572,6 +581,11 @@ class Table:
                 " starts one handler instance (a Python process, a Node.js worker thread) per concurrent"
                 " invocation."
             )
+        if "process" in self.wsapp:
+            lines.append(
+                "- RSS sums each process's resident memory; PSS shares a page among the processes that map"
+                " it (process isolation's environments are forked from one fork server and share its pages)."
+            )
         lines += [f"- {remark}" for remark in self.remarks]
         lines.append(f"- the servers' output: {LOGS.relative_to(ROOT)}/")
         for (column, why), rows in self.notes.items():
@@ -779,6 +793,7 @@ async def measure_servers(
         rss,
         [Goal("≤ 300 MB, none dropped", [fine[c] for c in table.wsapp])],
     )
+    table.add(f"{idle_count:,} idle connections: PSS", "MB", {k: h["pss_mb"] for k, h in held.items()})
     table.add(
         f"{idle_count:,} idle connections: per connection",
         "KiB",
