@@ -4,6 +4,7 @@
     python3 dev.py lab    # JupyterLab on notebooks/ (creates .venv-lab on first use)
     python3 dev.py test   # the whole test suite: ruff, pytest on tests/, strict nbval on notebooks/, then
                           # tests/emulator and tests/reliability again with --isolation thread
+    python3 dev.py notebooks [NAME ...]  # re-run notebooks in place (all, or those named), outputs kept
     python3 dev.py bench  # the benchmarks (bench/run.py), figures against the machine's ceiling
 
 Tests and benchmarks run in .venv; JupyterLab gets an environment of its own, .venv-lab, because it
@@ -104,13 +105,30 @@ def test(argv: list[str]) -> None:
         run(PY, "-m", "pytest", "tests/emulator", "tests/reliability", env=threads)
 
 
+def notebooks(argv: list[str]) -> None:
+    """Execute notebooks top to bottom in their folder and store the fresh outputs (what nbval compares)."""
+    ensure_env("test")
+    names = argv or sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    paths = [str(ROOT / "notebooks" / (n if n.endswith(".ipynb") else f"{n}.ipynb")) for n in names]
+    script = (
+        "import sys, nbformat; from nbclient import NotebookClient\n"
+        "for path in sys.argv[1:]:\n"
+        "    nb = nbformat.read(path, as_version=4)\n"
+        "    NotebookClient(nb, timeout=120, kernel_name='python3', allow_errors=True, record_timing=False,\n"
+        "                   resources={'metadata': {'path': 'notebooks'}}).execute()\n"
+        "    nbformat.write(nb, path)\n"
+        "    print('ran', path)\n"
+    )
+    run(PY, "-c", script, *paths, env=ensure_node_runtime())
+
+
 def bench(argv: list[str]) -> None:
     ensure_env("test")
     run(PY, ROOT / "bench" / "run.py", *argv)
 
 
 def main() -> None:
-    commands = {"lab": lab, "test": test, "bench": bench}
+    commands = {"lab": lab, "test": test, "notebooks": notebooks, "bench": bench}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: python3 dev.py {{{'|'.join(commands)}}} [extra arguments]")
     commands[sys.argv[1]](sys.argv[2:])

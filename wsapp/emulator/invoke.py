@@ -87,11 +87,11 @@ def invoke(
     sink = LogSink(logs)
     recorder = sdk.PostRecorder()
     dynamodb = EmbeddedServices()
-    endpoint = f"{LOCAL_ENDPOINT}/{app.stage}"
-    wiring = {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": endpoint}
+    management = f"{LOCAL_ENDPOINT}/{app.stage}"
+    wiring = {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": management}
     try:
-        endpoint = dynamodb.start()
-        wiring |= {"AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
+        services = dynamodb.start()
+        wiring |= {"AWS_ENDPOINT_URL": services, "AWS_ENDPOINT_URL_DYNAMODB": services}
         create_all(app, lambda name: dynamodb.client(name, app.account.region))
         service = LambdaService(
             {spec.logical_id: spec for spec in specs},
@@ -105,7 +105,7 @@ def invoke(
         )
         if mode == "thread":
             return _invoke_in_threads(service, specs, events, recorder, dynamodb)
-        return _in_own_loop(_invoke_in_processes(service, specs, events, recorder, endpoint, dynamodb, app))
+        return _in_own_loop(_invoke_in_processes(service, specs, events, recorder, management, dynamodb, app))
     finally:
         dynamodb.stop()
 

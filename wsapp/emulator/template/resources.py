@@ -10,6 +10,8 @@ name keeps runs repeatable).
 
 from __future__ import annotations
 
+import hashlib
+import string
 import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -45,11 +47,18 @@ GENERATED_ID = (
 
 
 def physical_name(kind: str, logical: str, name: Any, account: Account, ids: Callable[[], str]) -> str:
-    """The resource's physical id; ``name`` is its name property, resolved (or None)."""
+    """The resource's physical id; ``name`` is its name property, resolved (or None).
+
+    Only an API's id is drawn from ``ids`` (it is in every URL and ARN a client sees, and a seeded
+    gateway repeats it). The other generated ids (routes, integrations, ...) derive from the logical
+    id, so adding a resource to a template never shifts the seeded ids of connections and requests.
+    """
     if isinstance(name, str) and name:
         return name
-    if kind in GENERATED_ID or kind not in NAME_PROPERTY:
+    if kind == "AWS::ApiGatewayV2::Api":
         return ids()
+    if kind in GENERATED_ID or kind not in NAME_PROPERTY:
+        return _derived_id(f"{account.stack_name}/{logical}")
     generated = f"{account.stack_name}-{logical}"
     if kind == "AWS::S3::Bucket":
         return generated.lower()  # bucket names are lower case
@@ -123,3 +132,9 @@ def attribute(kind: str, physical: str, attr: str, account: Account, props: Mapp
             "ApiEndpoint": f"{scheme}://{physical}.execute-api.{region}.amazonaws.com",
         }.get(attr)
     return table.get(kind, {}).get(attr)
+
+
+def _derived_id(text: str) -> str:
+    """10 lowercase alphanumerics, API Gateway's id format, fixed by ``text``."""
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(alphabet[b % len(alphabet)] for b in hashlib.sha256(text.encode()).digest()[:10])
