@@ -23,7 +23,7 @@ from lifekit import (
 from websocket import WebSocketBadStatusException, create_connection
 
 from wsapp.emulator import EmulatorError, LocalGateway
-from wsapp.emulator.awslambda.pool import Lifecycle
+from wsapp.emulator.awslambda.lifecycle import Lifecycle
 
 
 def write_app(folder, module_source: str, *, timeout: int = 1):

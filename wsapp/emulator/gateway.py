@@ -24,7 +24,7 @@ from wsapp.emulator.apigateway.config import Behaviour, Limits
 from wsapp.emulator.apigateway.ids import Clock, Ids, wall_clock
 from wsapp.emulator.apigateway.server import Gateway
 from wsapp.emulator.awslambda.environment import LOCAL_CREDENTIALS
-from wsapp.emulator.awslambda.pool import Lifecycle
+from wsapp.emulator.awslambda.lifecycle import Lifecycle
 from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute, default_isolation
 from wsapp.emulator.errors import EmulatorError
 from wsapp.emulator.logs import LogSink

@@ -23,34 +23,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wsapp.emulator.awslambda import environment as variables
+from wsapp.emulator.awslambda import outcomes
 from wsapp.emulator.awslambda import platform_logs as platform
 from wsapp.emulator.awslambda.codeversions import CodeVersions
 from wsapp.emulator.awslambda.forking import ForkServer
 from wsapp.emulator.awslambda.invocation import Invocation
 from wsapp.emulator.awslambda.launch import Launch
+from wsapp.emulator.awslambda.lifecycle import DEBUG_TIMEOUT, Lifecycle
 from wsapp.emulator.awslambda.sandbox import Phase, ProcessEnvironment, exit_reason
 from wsapp.emulator.errors import EmulatorError
 from wsapp.emulator.logs import LogSink
 from wsapp.emulator.template.model import Account, FunctionSpec
-
-DEBUG_TIMEOUT = 36_000.0  # seconds a debugged invocation may take (SAM CLI's MAX_DEBUG_TIMEOUT) [SAM §10]
-
-
-@dataclass(frozen=True)
-class Lifecycle:
-    """The knobs of an environment's life. AWS documents the init limit; the rest it does not."""
-
-    init_limit: float = 10.0  # seconds; then init is retried within the invocation [DOC §3.1]
-    idle_reap: float = 600.0  # UNCONFIRMED: Lambda keeps idle environments "for a while" (minutes)
-    shutdown_grace: float = 0.3  # UNCONFIRMED without extensions; seconds between SIGTERM and SIGKILL
-    memory_check: float = 0.05  # seconds between resident-memory checks of busy environments
-    # awslambdaric waits for the next event from a helper thread on python3.12+ (so signal handlers run
-    # while idle): a thread per invocation, ~0.3 ms of CPU each here. Lambda sends no signal to a
-    # function without extensions, so the emulator polls from the main thread unless asked.
-    python_thread_polling: bool = False
-    # Python environments are forked from a server that imported boto3 once (a cold start of a few
-    # milliseconds, shared memory); False starts a new interpreter for each environment.
-    python_fork_server: bool = True
 
 
 @dataclass
@@ -250,50 +233,26 @@ class FunctionPool:
         slot, job = self._finishing(env, request_id)
         if job is None or slot is None:
             return
-        try:
-            value: Any = json.loads(body) if body else None
-        except ValueError:
-            value = body.decode("utf-8", "replace")
-        self._finish(slot, job, Invocation(request_id, True, value, duration_ms=self._ms(job)))
+        self._finish(slot, job, outcomes.response(request_id, body, self._ms(job)))
 
     def on_error(self, env: ProcessEnvironment, request_id: str, body: bytes, error_type: str) -> None:
         slot, job = self._finishing(env, request_id)
         if job is None or slot is None:
             return
-        payload = _error_payload(body, error_type)
-        result = Invocation(
-            request_id,
-            False,
-            payload,
-            error_type=payload.get("errorType"),
-            error_message=payload.get("errorMessage"),
-            duration_ms=self._ms(job),
+        self._finish(
+            slot, job, outcomes.failed(request_id, outcomes.error_payload(body, error_type), self._ms(job))
         )
-        self._finish(slot, job, result)
 
     def on_too_large(self, env: ProcessEnvironment, request_id: str) -> None:
         slot, job = self._finishing(env, request_id)
         if job is None or slot is None:
             return
-        limit = 6 * 1024 * 1024 + 100
-        payload = {
-            "errorMessage": f"Response payload size exceeded maximum allowed payload size ({limit} bytes).",
-            "errorType": "Function.ResponseSizeTooLarge",
-        }
-        result = Invocation(
-            request_id,
-            False,
-            payload,
-            "Function.ResponseSizeTooLarge",
-            payload["errorMessage"],
-            duration_ms=self._ms(job),
-        )
-        self._finish(slot, job, result)
+        self._finish(slot, job, outcomes.too_large(request_id, self._ms(job)))
 
     def on_init_error(self, env: ProcessEnvironment, body: bytes, error_type: str) -> None:
         slot = self._slots.get(env)
         if slot is not None:
-            slot.init_error = _error_payload(body, error_type)
+            slot.init_error = outcomes.error_payload(body, error_type)
 
     def on_exit(self, env: ProcessEnvironment, status: int) -> None:
         slot = self._slots.get(env)
@@ -323,9 +282,7 @@ class FunctionPool:
         if wait is not None and not self.debug:
             job.timers.append(loop.call_later(wait, _give_up, job))
         if self._closing:
-            _settle(
-                job, Invocation(job.request_id, False, error_type="ServiceException", error_message="stopped")
-            )
+            _settle(job, outcomes.stopped(job.request_id))
             return job.future
         env = self._take_idle()
         if env is not None:
@@ -333,7 +290,7 @@ class FunctionPool:
         elif self.live < self.concurrency:
             self._spawn(job)
         elif self.reserved is not None:
-            _settle(job, _throttled(job.request_id))
+            _settle(job, outcomes.throttled(job.request_id))
         else:
             self._queue.append(job)
         return job.future
@@ -468,11 +425,7 @@ class FunctionPool:
 
     def _fail_timeout(self, job: _Job, timeout: float) -> None:
         job.finished = True
-        message = f"RequestId: {job.request_id} Error: Task timed out after {timeout:.2f} seconds"
-        payload = {"errorType": "Sandbox.Timedout", "errorMessage": message}
-        _settle(
-            job, Invocation(job.request_id, False, payload, "Sandbox.Timedout", message, True, timeout * 1000)
-        )
+        _settle(job, outcomes.timed_out(job.request_id, timeout))
 
     def _crashed(self, env: ProcessEnvironment, job: _Job, status: int, *, memory: bool) -> None:
         text = exit_reason(status)
@@ -481,14 +434,7 @@ class FunctionPool:
         error_type = "Runtime.OutOfMemory" if memory else "Runtime.ExitError"
         job.finished = True
         self._report(env, job, status="error", error_type=error_type)
-        message = f"RequestId: {job.request_id} Error: {text}"
-        payload = {"errorType": "Runtime.ExitError", "errorMessage": message}
-        _settle(
-            job,
-            Invocation(
-                job.request_id, False, payload, "Runtime.ExitError", message, duration_ms=self._ms(job)
-            ),
-        )
+        _settle(job, outcomes.exited(job.request_id, text, self._ms(job)))
 
     def _init_failed(self, slot: _Slot, error_type: str, status: int = 1) -> None:
         env = slot.env
@@ -510,17 +456,7 @@ class FunctionPool:
         job.started = job.started or time.monotonic()
         self._emit(env, platform.start(job.request_id), job.request_id)
         self._report(env, job, status="error", error_type=error_type)
-        _settle(
-            job,
-            Invocation(
-                job.request_id,
-                False,
-                payload,
-                payload.get("errorType"),
-                payload.get("errorMessage"),
-                duration_ms=self._ms(job),
-            ),
-        )
+        _settle(job, outcomes.failed(job.request_id, payload, self._ms(job)))
 
     # -- housekeeping -------------------------------------------------------------------------------
     def _ensure_housekeeping(self) -> None:
@@ -567,9 +503,7 @@ class FunctionPool:
             if handle is not None:
                 handle.cancel()
         for job in list(self._queue):
-            _settle(
-                job, Invocation(job.request_id, False, error_type="ServiceException", error_message="stopped")
-            )
+            _settle(job, outcomes.stopped(job.request_id))
         self._queue.clear()
         slots = list(self._slots.values())
         for slot in slots:
@@ -600,43 +534,15 @@ def _trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{bits >> 64:024x};Parent={bits & (2**64 - 1):016x};Sampled=0"
 
 
-def _error_payload(body: bytes, error_type: str) -> dict[str, Any]:
-    """The runtime's error document, passed through unchanged [RIE §1.3]; a bare header if none."""
-    try:
-        payload = json.loads(body) if body else {}
-    except ValueError:
-        payload = {"errorMessage": body.decode("utf-8", "replace")}
-    if not isinstance(payload, dict):
-        payload = {"errorMessage": str(payload)}
-    if "errorType" not in payload:
-        payload["errorType"] = error_type or "Runtime.Unknown"
-    return payload
-
-
 def _init_error_type(slot: _Slot) -> str:
     if slot.init_error is not None:
         return str(slot.init_error.get("errorType") or "Runtime.Unknown")
     return "Runtime.ExitError"
 
 
-def _throttled(request_id: str) -> Invocation:
-    """Lambda's 429 for a function at its reserved concurrency [AWS-REC §7]."""
-    payload = {
-        "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
-        "Type": "User",
-        "message": "Rate Exceeded.",
-    }
-    return Invocation(
-        request_id, False, payload, "TooManyRequestsException", "Rate Exceeded.", throttled=True
-    )
-
-
 def _give_up(job: _Job) -> None:
-    """The caller's own timeout (API Gateway's integration timeout) ran out; the function runs on."""
     if not job.future.done():
-        job.future.set_result(
-            Invocation(job.request_id, False, error_type="IntegrationTimeout", gave_up=True)
-        )
+        job.future.set_result(outcomes.gave_up(job.request_id))
 
 
 def _settle(job: _Job, result: Invocation) -> None:

@@ -17,8 +17,10 @@ from typing import Protocol
 
 import httptools
 
+from wsapp.emulator.awslambda.outcomes import MAX_RESPONSE_BYTES
+
 BASE = b"/2018-06-01/runtime/"
-MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100  # 6291556 [RIE interop/model.go MaxPayloadSize]
+
 OK = b'{"status":"OK"}'
 
 

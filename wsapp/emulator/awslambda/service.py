@@ -28,7 +28,8 @@ from wsapp.emulator.awslambda.environment import (
 from wsapp.emulator.awslambda.forking import ForkServer
 from wsapp.emulator.awslambda.invocation import Function
 from wsapp.emulator.awslambda.launch import PYTHON_BOOTSTRAP, launch_for
-from wsapp.emulator.awslambda.pool import FunctionPool, Lifecycle
+from wsapp.emulator.awslambda.lifecycle import Lifecycle
+from wsapp.emulator.awslambda.pool import FunctionPool
 from wsapp.emulator.awslambda.reload import CodeWatcher
 from wsapp.emulator.awslambda.threads import FunctionRuntime
 from wsapp.emulator.errors import EmulatorError
