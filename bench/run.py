@@ -882,6 +882,10 @@ def _load_average() -> str:
     return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts and shorter runs")
@@ -894,8 +898,13 @@ def main() -> None:
     )
     parser.add_argument("--no-peers", action="store_true", help="leave serverless-offline out")
     args = parser.parse_args()
+    # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so every server this run started is stopped.
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, {_load_average()}", flush=True)
-    table = asyncio.run(measure(args))
+    try:
+        table = asyncio.run(measure(args))
+    except KeyboardInterrupt:
+        sys.exit("bench interrupted: every server it started is stopped")
     table.remarks.append(f"machine at the end: {_load_average()} (the bench's own processes count too)")
     print()
     print(table.render())
