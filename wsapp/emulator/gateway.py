@@ -139,7 +139,8 @@ class LocalGateway:
     @property
     def callback_urls(self) -> list[str]:
         """Every URL a function may build for this stage's ``@connections`` API, answered locally:
-        the local endpoint, ``https://{domainName}/{stage}`` from the event (the documented pattern),
+        the local endpoint, ``https://{domainName}/{stage}`` from the event (the documented pattern;
+        ``localhost:{port}`` when the client connected by that name),
         ``https://{apiId}.execute-api.{region}.amazonaws.com/{stage}``, and the custom domain if any."""
         stage = self._model.stage
         urls = [
@@ -147,9 +148,11 @@ class LocalGateway:
             f"https://{self._netloc}/{stage}",
             f"https://{self._model.api_id}.execute-api.{self.account.region}.amazonaws.com/{stage}",
         ]
+        if self._internal_host == self.host:  # a loopback address: clients may name it localhost
+            urls.append(f"https://localhost:{self.port}/{stage}")
         if self.domain_name:
             urls += [f"https://{self.domain_name}/{stage}", f"https://{self.domain_name}"]
-        return urls
+        return list(dict.fromkeys(urls))
 
     @property
     def _netloc(self) -> str:
