@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import websocket
 from lifekit import HEADER, ask, connect, function, integration, route, write_life, write_module
 
 from wsapp.emulator import EmulatorError, LocalGateway
@@ -59,13 +60,36 @@ def test_the_environment_has_exactly_lambdas_variables_and_none_of_the_parents(t
     assert env["GREETING"] == "hi"
 
 
+def test_with_tls_the_emulator_adds_only_the_variables_that_trust_its_ca(tmp_path):
+    template = write_life(tmp_path / "app")
+    with LocalGateway(
+        template, dynamodb=False, isolation="process", tls=True, tls_dir=tmp_path / "tls"
+    ) as gw:
+        ws = websocket.create_connection(gw.url, timeout=10, sslopt={"ca_certs": gw.ca_bundle})
+        try:
+            env = ask(ws)["environ"]
+        finally:
+            ws.close()
+    trust = {"AWS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"}
+    assert set(env) == LAMBDA_PYTHON | WIRING | trust
+    assert env["AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"] == gw.management_endpoint
+    assert env["NODE_EXTRA_CA_CERTS"] == gw.ca_bundle  # Node adds it to its roots
+    # SSL_CERT_FILE replaces Python's roots: the bundle is the local CA followed by the usual public roots
+    bundle = (tmp_path / "tls" / "trust.pem").read_text()
+    assert env["SSL_CERT_FILE"] == env["AWS_CA_BUNDLE"] == str(tmp_path / "tls" / "trust.pem")
+    assert (
+        bundle.startswith((tmp_path / "tls" / "ca.pem").read_text())
+        and bundle.count("BEGIN CERTIFICATE") > 10
+    )
+
+
 def test_a_template_may_not_set_a_reserved_variable(tmp_path):
     template = write_life(tmp_path, env={"AWS_REGION": "eu-west-1"})
     with pytest.raises(EmulatorError, match=r"^Fn: Environment\.Variables sets reserved keys .*AWS_REGION"):
         LocalGateway(template, dynamodb=False, isolation="process").start()
 
 
-SAME_NAME = '''\
+SAME_NAME = """\
 import os
 
 GREETING = os.environ["GREETING"]  # read once, at import, as many handlers do
@@ -73,7 +97,7 @@ GREETING = os.environ["GREETING"]  # read once, at import, as many handlers do
 
 def lambda_handler(event, context):
     return {{"statusCode": 200, "body": "{folder}: " + GREETING + " from " + __file__}}
-'''
+"""
 
 
 def write_same_named(folder: Path) -> Path:

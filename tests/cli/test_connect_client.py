@@ -102,3 +102,49 @@ async def test_interactive_lines_are_sent_and_replies_printed_until_end_of_input
     out = capsys.readouterr().out
     assert out.count('< {"action": "polo"}') == 2
     assert re.search(rf"^{STAMP} closed: code 1000$", out, re.M)
+
+
+# -- wss:// --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def tls_server(aiohttp_server, tmp_path, monkeypatch):
+    """The same server over TLS, its certificate from a local CA made in ``tmp_path`` (as ``wsapp local
+    --tls`` makes one), which ``WSAPP_TLS_DIR`` names as the default one."""
+    from wsapp.emulator.apigateway.tls import LocalCA
+
+    monkeypatch.setenv("WSAPP_TLS_DIR", str(tmp_path / "tls"))
+    ca = LocalCA.load_or_create()
+    app = web.Application()
+    app[OFFERED] = []
+    app.router.add_get("/local", websocket)
+    server = await aiohttp_server(app, host="127.0.0.1", ssl=ca.server_context(["localhost", "127.0.0.1"]))
+    server.url = f"wss://127.0.0.1:{server.port}/local"
+    server.ca = str(ca.cert_path)
+    return server
+
+
+async def test_a_loopback_wss_url_trusts_the_local_ca_by_itself(tls_server, capsys):
+    assert await wsapp(tls_server.url, "--send", '{"action": "marco"}', "--expect", "polo") == 0
+    assert '< {"action": "polo"}' in capsys.readouterr().out
+
+
+async def test_ca_names_the_certificate_to_trust(tls_server, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("WSAPP_TLS_DIR", str(tmp_path / "elsewhere"))  # no local CA there
+    url = tls_server.url.replace("127.0.0.1", "localhost")
+    assert await wsapp(url, "--ca", tls_server.ca, "--send", '{"action": "marco"}', "--expect", "polo") == 0
+
+
+async def test_a_server_whose_ca_is_not_trusted_is_a_certificate_error_in_one_line(
+    tls_server, capsys, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("WSAPP_TLS_DIR", str(tmp_path / "elsewhere"))
+    assert await wsapp(tls_server.url, "--expect", "polo", "--timeout", "5") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"wsapp connect: cannot connect to {tls_server.url}: certificate verify failed: ")
+    assert err.endswith("(--ca PEM names the CA to trust)") and "\n" not in err
+
+
+async def test_a_missing_ca_file_is_a_usage_error(tls_server, capsys, tmp_path):
+    assert await wsapp(tls_server.url, "--ca", str(tmp_path / "none.pem")) == 2
+    assert capsys.readouterr().err.strip() == f"wsapp connect: --ca {tmp_path / 'none.pem'}: no such file"

@@ -9,7 +9,7 @@ from emukit import HEADER, function, integration, route
 
 from wsapp.emulator import LocalGateway
 
-HANDLER = '''\
+HANDLER = """\
 import json
 import os
 
@@ -29,7 +29,7 @@ def handler(event, context):
     client = boto3.client("apigatewaymanagementapi", endpoint_url=endpoint)
     client.post_to_connection(ConnectionId=ctx["connectionId"], Data=json.dumps({"via": how}).encode())
     return {"statusCode": 200}
-'''
+"""
 
 
 @pytest.fixture(scope="module", params=["process", "thread"])
@@ -50,5 +50,16 @@ def test_a_post_reaches_the_connection_whatever_endpoint_the_code_builds(gateway
     try:
         ws.send(json.dumps({"how": how}))
         assert json.loads(ws.recv()) == {"via": how}
+    finally:
+        ws.close()
+
+
+def test_a_client_connected_as_localhost_gets_its_post_through_the_domain_name_in_the_event(gateway):
+    import websocket
+
+    ws = websocket.create_connection(gateway.url.replace("127.0.0.1", "localhost"), timeout=10)
+    try:
+        ws.send(json.dumps({"how": "domain"}))  # domainName is localhost:{port}
+        assert json.loads(ws.recv()) == {"via": "domain"}
     finally:
         ws.close()

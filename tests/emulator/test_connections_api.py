@@ -135,6 +135,40 @@ def test_wrong_stage_is_403_forbidden(lab, conn):
     assert json.loads(body) == {"message": "Forbidden"}
 
 
+def test_an_empty_segment_before_connections_is_the_same_call(lab, conn):
+    # What the AWS SDK for JavaScript v3 sends for an endpoint ending in "/" (Behaviour, UNCONFIRMED).
+    ws, cid = conn
+    status, _, _ = run(raw("POST", f"{lab.management_endpoint}//@connections/{cid}", b"two slashes"))
+    assert status == 200 and ws.recv() == "two slashes"
+    status, _, body = run(raw("GET", f"{lab.management_endpoint}///@connections/{cid}"))
+    assert status == 200 and json.loads(body)["identity"]["sourceIp"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("path", "accepted", "expected"),
+    [
+        ("/prod/@connections/a%3D", True, "a="),
+        ("/prod//@connections/a%3D?x=1", True, "a="),
+        ("/prod//@connections/a%3D", False, None),
+        ("/prod/%40connections/a", True, "a"),
+        ("//prod/@connections/a", True, None),
+        ("/prod/@connections/", True, None),
+        ("/prod//", True, None),
+        ("/other//@connections/a", True, None),
+    ],
+)  # fmt: skip
+def test_which_paths_name_a_connection(path, accepted, expected):
+    from wsapp.emulator import Behaviour, Limits
+    from wsapp.emulator.apigateway.connections import Registry
+    from wsapp.emulator.apigateway.management_api import ManagementApi
+
+    behaviour = Behaviour(empty_segment_before_connections=accepted)
+    api = ManagementApi(
+        "prod", Registry(), None, limits=Limits(), behaviour=behaviour, clock=lambda: 0, credentials=None
+    )
+    assert api.connection_id_of(path) == expected
+
+
 def test_management_calls_are_410_while_connect_is_still_running(lab, lab_management):
     before = set(lab.connection_ids)
     opened: list[websocket.WebSocket] = []

@@ -4,17 +4,24 @@ Interactive: typed lines are sent, received frames printed with time stamps; end
 connection. Scripted: ``--send JSON`` (repeatable) ``--expect TEXT --timeout S`` exits 0 once a frame
 contains TEXT, 1 if none does in time, 2 for bad usage or a failed connection. The token, if given,
 is offered as a subprotocol beside ``wsapp.v1``, the way a browser client has to send it.
+
+``wss://``: the server's certificate is checked against the system's roots, or against ``--ca PEM``;
+a ``wss://`` URL on a loopback address (``wsapp local --tls``) trusts the local CA by itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import ssl
 import sys
 import threading
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from wsapp.cli import UsageError
 
@@ -27,6 +34,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--send", action="append", default=[], metavar="JSON", help="send this frame")
     parser.add_argument("--expect", metavar="TEXT", help="succeed once a received frame contains TEXT")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds for connecting and expecting")
+    parser.add_argument(
+        "--ca",
+        metavar="PEM",
+        help="trust this CA certificate for wss:// (default: the local CA for loopback URLs)",
+    )
 
 
 def stamp() -> str:
@@ -41,14 +53,47 @@ def open_connection(args: argparse.Namespace) -> Any:
     import websocket
 
     protocols = [APP_PROTOCOL] + ([args.token] if args.token else [])
+    ca = trusted_ca(args.url, args.ca)
+    sslopt = {"ca_certs": ca} if ca else None
     try:
-        ws = websocket.create_connection(args.url, timeout=args.timeout, subprotocols=protocols)
+        ws = websocket.create_connection(
+            args.url, timeout=args.timeout, subprotocols=protocols, sslopt=sslopt
+        )
     except websocket.WebSocketBadStatusException as exc:
         raise UsageError(f"handshake rejected: HTTP {exc.status_code}") from None
+    except ssl.SSLCertVerificationError as exc:
+        why = getattr(exc, "verify_message", None) or exc
+        hint = "" if ca else " (--ca PEM names the CA to trust)"
+        raise UsageError(f"cannot connect to {args.url}: certificate verify failed: {why}{hint}") from None
     except (websocket.WebSocketException, OSError, ValueError) as exc:
         raise UsageError(f"cannot connect to {args.url}: {exc}") from None
     show(f"connected: HTTP {ws.getstatus()}, subprotocol {ws.getsubprotocol() or '(none)'}")
     return ws
+
+
+def trusted_ca(url: str, given: str | None) -> str | None:
+    """The CA file to verify a ``wss://`` server with: ``--ca``, else the local CA for a loopback host
+    once ``wsapp local --tls`` has made it, else None (the system's roots)."""
+    if given is not None:
+        if not Path(given).is_file():
+            raise UsageError(f"--ca {given}: no such file")
+        return given
+    parts = urlsplit(url)
+    if parts.scheme != "wss" or not _loopback(parts.hostname or ""):
+        return None
+    from wsapp.emulator.apigateway.tls import CA_FILE, default_folder
+
+    local = default_folder() / CA_FILE
+    return str(local) if local.is_file() else None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def receive(ws: Any) -> str | None:

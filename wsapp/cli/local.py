@@ -39,6 +39,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="@connections callers must sign with these (default: any SigV4 signature)",
     )
     parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve wss:// and https:// with a local CA's certificate (kept in $WSAPP_TLS_DIR, "
+        "default ~/.local/share/wsapp/tls); the banner names the CA file to trust",
+    )
+    parser.add_argument(
         "--no-inprocess-sdk",
         action="store_true",
         help="send the functions' @connections and DynamoDB calls over HTTP too",
@@ -82,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         debug_port=args.debug_port,
         debug_function=args.debug_function,
         env_vars=env_vars,
+        tls=args.tls,
         isolated_translation=True,  # a long-running server: the translator need not stay resident
         log_lines=0,  # printed (or, with --quiet, dropped): nobody reads gateway.logs here
     )

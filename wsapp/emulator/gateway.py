@@ -23,6 +23,7 @@ from wsapp.emulator import memory
 from wsapp.emulator.apigateway.config import Behaviour, Limits
 from wsapp.emulator.apigateway.ids import Clock, Ids, wall_clock
 from wsapp.emulator.apigateway.server import Gateway
+from wsapp.emulator.apigateway.tls import LOOPBACK_NAMES, LocalCA
 from wsapp.emulator.awslambda.environment import LOCAL_CREDENTIALS
 from wsapp.emulator.awslambda.lifecycle import Lifecycle
 from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute, default_isolation
@@ -62,6 +63,10 @@ class LocalGateway:
         (botocore still serialises, validates, signs and parses them); False sends every call over HTTP.
     isolated_translation : run the SAM transform in a child process, so a long-running gateway does
         not keep the translator in memory (``wsapp local`` does).
+    tls : serve ``wss://`` and ``https://`` (as API Gateway does) with a certificate from a local CA;
+        clients trust ``ca_bundle``, the functions trust it through ``AWS_CA_BUNDLE``, ``SSL_CERT_FILE``
+        and ``NODE_EXTRA_CA_CERTS``. Off by default: plain ``ws://`` and ``http://``.
+    tls_dir : where the local CA is kept (default ``$WSAPP_TLS_DIR`` or ``~/.local/share/wsapp/tls``).
     """
 
     def __init__(
@@ -92,6 +97,8 @@ class LocalGateway:
         debug_function: str | None = None,
         env_vars: Mapping[str, Mapping[str, str]] | None = None,
         lifecycle: Lifecycle | None = None,
+        tls: bool = False,
+        tls_dir: str | Path | None = None,
     ) -> None:
         self.template = Path(template)
         self.parameters = dict(parameters or {})
@@ -114,6 +121,9 @@ class LocalGateway:
         self.debug_port, self.debug_function = debug_port, debug_function
         self.env_vars = dict(env_vars or {})
         self.lifecycle = lifecycle
+        self.tls, self.tls_dir = tls, tls_dir
+        self.ca: LocalCA | None = None
+        self._ssl: Any = None  # the server's ssl.SSLContext when tls
         self._hooks: list[Any] = []
         self.model: WebSocketApp | None = None
         self.gateway: Gateway | None = None
@@ -128,18 +138,25 @@ class LocalGateway:
     # -- addresses ----------------------------------------------------------------------------------
     @property
     def url(self) -> str:
-        """The WebSocket URL, ``ws://host:port/{stage}``."""
-        return f"ws://{self._netloc}/{self._model.stage}"
+        """The WebSocket URL, ``ws://host:port/{stage}`` (``wss://`` with ``tls``)."""
+        return f"{'wss' if self.tls else 'ws'}://{self._netloc}/{self._model.stage}"
 
     @property
     def management_endpoint(self) -> str:
-        """The ``@connections`` endpoint to give boto3 as ``endpoint_url``: ``http://host:port/{stage}``."""
-        return f"http://{self._netloc}/{self._model.stage}"
+        """The ``@connections`` endpoint to give boto3 as ``endpoint_url``: ``http://host:port/{stage}``
+        (``https://`` with ``tls``)."""
+        return f"{'https' if self.tls else 'http'}://{self._netloc}/{self._model.stage}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """With ``tls``: the local CA's certificate (PEM) for clients to trust, else None."""
+        return str(self.ca.cert_path) if self.ca is not None else None
 
     @property
     def callback_urls(self) -> list[str]:
         """Every URL a function may build for this stage's ``@connections`` API, answered locally:
-        the local endpoint, ``https://{domainName}/{stage}`` from the event (the documented pattern),
+        the local endpoint, ``https://{domainName}/{stage}`` from the event (the documented pattern;
+        ``localhost:{port}`` when the client connected by that name),
         ``https://{apiId}.execute-api.{region}.amazonaws.com/{stage}``, and the custom domain if any."""
         stage = self._model.stage
         urls = [
@@ -147,9 +164,21 @@ class LocalGateway:
             f"https://{self._netloc}/{stage}",
             f"https://{self._model.api_id}.execute-api.{self.account.region}.amazonaws.com/{stage}",
         ]
+        if self._internal_host == self.host:  # a loopback address: clients may name it localhost
+            urls.append(f"https://localhost:{self.port}/{stage}")
         if self.domain_name:
             urls += [f"https://{self.domain_name}/{stage}", f"https://{self.domain_name}"]
-        return urls
+        return list(dict.fromkeys(urls))
+
+    @property
+    def _tls_names(self) -> list[str]:
+        """What the server certificate is valid for: loopback, the bind address, the API's host names."""
+        names = [*LOOPBACK_NAMES, f"{self._model.api_id}.execute-api.{self.account.region}.amazonaws.com"]
+        if self.domain_name:
+            names.append(self.domain_name)
+        if self.host not in ("0.0.0.0", "::", ""):
+            names.append(self.host)
+        return names
 
     @property
     def _netloc(self) -> str:
@@ -206,9 +235,21 @@ class LocalGateway:
             dev_secret=self.dev_secret,
             isolated=self.isolated_translation,
         )
+        if self.tls:
+            self.ca = LocalCA.load_or_create(self.tls_dir)
+            self._ssl = self.ca.server_context(self._tls_names)
         sock = self._bind()
         self.port = sock.getsockname()[1]
         wiring = {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.management_endpoint}
+        if self.ca is not None:
+            # The functions trust the local CA: botocore (AWS_CA_BUNDLE), Python's ssl (SSL_CERT_FILE,
+            # which replaces the default roots: the bundle has them too), Node.js (which adds these).
+            trust = str(self.ca.trust_path)
+            wiring |= {
+                "AWS_CA_BUNDLE": trust,
+                "SSL_CERT_FILE": trust,
+                "NODE_EXTRA_CA_CERTS": str(self.ca.cert_path),
+            }
         if self.use_dynamodb:
             # Every SDK call of the functions stays on this machine: AWS_ENDPOINT_URL for all services.
             self._dynamodb = EmbeddedServices(self._internal_host)
@@ -315,20 +356,22 @@ class LocalGateway:
                 self._channel.add(url, self._manage_from_channel)
             if self._dynamodb is not None:
                 self._channel.add(self._dynamodb.endpoint, self._dynamodb.answer_dynamodb, blocking=True)
+            # With TLS the gateway's own address is listed too: the request is not changed, only carried
+            # by the redirect's one keep-alive agent (no TLS handshake per client the code makes).
             https = [urlsplit(url).netloc for url in self.callback_urls if url.startswith("https:")]
-            hosts = tuple(dict.fromkeys(https))
             route = SdkRoute(
                 await self._channel.start(),
                 tuple(self._channel.endpoints),
-                callback_hosts=hosts,
+                callback_hosts=tuple(dict.fromkeys(https)),
                 callback_target=f"{self._internal_host}:{self.port}",
+                callback_tls=self.tls,
             )
         await self.lambda_service.start(route)
         self._runner = web.AppRunner(
             self.gateway.web_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
         )
         await self._runner.setup()
-        await web.SockSite(self._runner, sock).start()
+        await web.SockSite(self._runner, sock, ssl_context=self._ssl).start()
 
     async def _close(self) -> None:
         if self.gateway is not None:
@@ -404,6 +447,9 @@ class LocalGateway:
 
 
 def print_banner(gateway: LocalGateway, stream: IO[str] = sys.stdout) -> None:
-    """The two lines ``wsapp local`` prints on start: WebSocket URL, then Management endpoint."""
+    """The lines ``wsapp local`` prints on start: WebSocket URL, Management endpoint, and with TLS the
+    CA certificate clients must trust."""
     stream.write(f"WebSocket URL: {gateway.url}\nManagement endpoint: {gateway.management_endpoint}\n")
+    if gateway.ca_bundle is not None:
+        stream.write(f"CA certificate: {gateway.ca_bundle}\n")
     stream.flush()

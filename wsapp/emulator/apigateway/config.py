@@ -40,3 +40,7 @@ class Behaviour:
     throttled_connect_status: int = 500
     # Outbound POST data that is not UTF-8 goes as a binary frame (UNCONFIRMED; AWS never documents it).
     binary_for_non_utf8: bool = True
+    # UNCONFIRMED: ``/{stage}//@connections/{id}`` (the JS SDK v3 with an endpoint ending in "/") is
+    # taken as ``/{stage}/@connections/{id}``. AWS documents neither; SigV4 signs the path with empty
+    # segments removed (botocore's and the JS SDK's signers both do), so the signature matches either way.
+    empty_segment_before_connections: bool = True

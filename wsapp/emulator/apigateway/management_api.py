@@ -48,20 +48,31 @@ class ManagementApi:
         self.limits, self.behaviour, self.clock, self.credentials = limits, behaviour, clock, credentials
 
     async def management(self, request: web.Request) -> web.StreamResponse:
-        parts = request.raw_path.split("?", 1)[0].split("/", 3)  # "", stage, @connections, id
-        if (
-            len(parts) != 4
-            or unquote(parts[1]) != self.stage
-            or unquote(parts[2]) != "@connections"
-            or not parts[3]
-        ):
+        connection_id = self.connection_id_of(request.raw_path)
+        if connection_id is None:
             return _response(403, *_error("ForbiddenException", "Forbidden"))
         body = await request.read()
         url = f"{request.scheme}://{request.host}{request.raw_path}"
         status, headers, payload = await self.manage(
-            request.method, unquote(parts[3]), body, signed=(url, request.headers)
+            request.method, connection_id, body, signed=(url, request.headers)
         )
         return _response(status, headers, payload)
+
+    def connection_id_of(self, raw_path: str) -> str | None:
+        """The id in ``/{stage}/@connections/{id}`` (``@`` and ``=`` may come percent-encoded), or None.
+
+        An endpoint given with a trailing ``/`` makes the AWS SDK for JavaScript v3 send
+        ``/{stage}//@connections/{id}`` (botocore collapses it); SigV4 signs the path with the empty
+        segment removed. Accepted unless ``Behaviour.empty_segment_before_connections`` is off.
+        """
+        _, _, path = raw_path.split("?", 1)[0].partition("/")
+        stage, _, rest = path.partition("/")
+        if self.behaviour.empty_segment_before_connections:
+            rest = rest.lstrip("/")
+        resource, _, connection_id = rest.partition("/")
+        if unquote(stage) != self.stage or unquote(resource) != "@connections" or not connection_id:
+            return None
+        return unquote(connection_id)
 
     async def manage(
         self,

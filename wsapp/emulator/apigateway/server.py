@@ -164,7 +164,7 @@ class Gateway:
             query=list(request.query.items()),
             trace_id=self.ids.trace_id(now),
             forwarded_port=str(self.port),
-            forwarded_proto="http",
+            forwarded_proto="https" if request.secure else "http",  # on AWS always https (wss)
         )
         request_id = self.ids()
         authorizer: dict[str, Any] | None = None

@@ -61,9 +61,11 @@ class SdkRoute:
 
     channel: str  # the SDK channel's socket (process isolation, Python)
     endpoints: tuple[str, ...] = field(default=())
-    # Node.js: HTTPS hosts whose requests go to the gateway's plain-HTTP address instead (host:port).
+    # Node.js: HTTPS hosts whose requests go to the gateway's address instead (host:port), over plain
+    # HTTP, or over TLS when the gateway serves TLS (the host name kept for SNI and the certificate check).
     callback_hosts: tuple[str, ...] = field(default=())
     callback_target: str = ""
+    callback_tls: bool = False
 
 
 def module_clash(functions: Mapping[str, FunctionSpec]) -> str | None:
@@ -162,6 +164,7 @@ class LambdaService:
                 for host in sdk.callback_hosts:
                     extra += ("--callback-host", host)
                 extra += ("--callback-target", sdk.callback_target)
+                extra += ("--callback-tls",) if sdk.callback_tls else ()
             if sdk is not None and family(spec.runtime) == "python" and sdk.endpoints:
                 extra += ("--sdk-channel", sdk.channel)
                 for endpoint in sdk.endpoints:

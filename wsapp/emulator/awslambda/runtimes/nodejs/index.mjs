@@ -39,13 +39,14 @@ function typeModule(folder) {
 if (process.env.NODE_PATH && module.register && loadsAsModule()) {
   module.register("./node_path.mjs", import.meta.url);
 }
-// --callback-host HOST ... --callback-target HOST:PORT: the emulator's callback hosts (see callbacks.mjs).
+// --callback-host HOST ... --callback-target HOST:PORT [--callback-tls]: the emulator's callback hosts
+// (see callbacks.mjs).
 const argv = process.argv.slice(2);
 const callbackHosts = new Set(argv.flatMap((arg, i) => (arg === "--callback-host" ? [argv[i + 1]] : [])));
 const callbackTarget = argv[argv.indexOf("--callback-target") + 1];
 if (callbackHosts.size && argv.includes("--callback-target")) {
   const { redirect } = await import("./callbacks.mjs");
-  redirect(callbackHosts, callbackTarget);
+  redirect(callbackHosts, callbackTarget, { tls: argv.includes("--callback-tls") });
 }
 const client = join(process.env.LAMBDA_RUNTIME_DIR, "node_modules", "aws-lambda-ric", "dist", "index.mjs");
 const { run } = await import(pathToFileURL(client).href);
