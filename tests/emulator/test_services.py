@@ -11,9 +11,10 @@ import json
 import boto3
 import pytest
 import websocket
-from emukit import HEADER, integration, route
+from emukit import HEADER, function, integration, route
 
 from wsapp.emulator import LocalGateway
+from wsapp.emulator.errors import EmulatorError
 
 RESOURCES = """\
   Queue:
@@ -94,3 +95,53 @@ def test_functions_use_the_templates_queue_topic_bucket_and_bus_locally(gateway)
     assert [m["Body"] for m in received] == ["hello queue"]
     body = clients["s3"].get_object(Bucket="wsapp-local-uploads", Key="hello.txt")["Body"].read()
     assert body == b"hello bucket"
+
+
+NUMBER_PARAMETERS = """\
+Parameters:
+  Capacity: {Type: Number, Default: 5}
+"""
+PROVISIONED_TABLE = """\
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: provisioned-by-parameter
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      ProvisionedThroughput: {ReadCapacityUnits: !Ref Capacity, WriteCapacityUnits: !Ref Capacity}
+      TimeToLiveSpecification: {AttributeName: expiresAt, Enabled: "true"}
+"""
+
+
+def _numbers_template(folder):
+    (folder / "services_numbers.py").write_text("def handler(event, context):\n    return {'statusCode': 200}\n")
+    header = HEADER.replace("Resources:\n", NUMBER_PARAMETERS + "Resources:\n")
+    body = PROVISIONED_TABLE + function("Fn", "services_numbers.handler")
+    path = folder / "template.yaml"
+    path.write_text(header + body + integration("I", "Fn") + route("D", "$default", "I"))
+    return path
+
+
+def test_number_parameters_reach_the_table_as_numbers(tmp_path):
+    """CloudFormation hands a ``Type: Number`` parameter over as text and converts it to the property's
+    type; so does the emulator (botocore alone refuses ``ReadCapacityUnits: "5"``)."""
+    with LocalGateway(_numbers_template(tmp_path), parameters={"Capacity": "7"}) as gw:
+        client = boto3.client(
+            "dynamodb", endpoint_url=gw.dynamodb.endpoint, region_name="us-east-1",
+            aws_access_key_id="local", aws_secret_access_key="local",
+        )  # fmt: skip
+        table = client.describe_table(TableName="provisioned-by-parameter")["Table"]
+        ttl = client.describe_time_to_live(TableName="provisioned-by-parameter")["TimeToLiveDescription"]
+    assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 7
+    assert ttl["AttributeName"] == "expiresAt" and ttl["TimeToLiveStatus"] == "ENABLED"
+
+
+def test_a_value_the_service_refuses_is_one_line_naming_the_resource(tmp_path):
+    template = _numbers_template(tmp_path)
+    text = template.read_text().replace("TableName: provisioned-by-parameter", "TableName: p2")
+    template.write_text(text.replace("ReadCapacityUnits: !Ref Capacity", "ReadCapacityUnits: lots"))
+    with pytest.raises(EmulatorError) as failure:
+        LocalGateway(template).start()
+    message = str(failure.value)
+    assert message.startswith("Table: cannot create it locally: Parameter validation failed:")
+    assert "ReadCapacityUnits" in message and "\n" not in message

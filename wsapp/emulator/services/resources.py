@@ -11,7 +11,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore import xform_name
+from botocore.exceptions import ClientError, ParamValidationError
 
 from wsapp.emulator.errors import EmulatorError
 from wsapp.emulator.template.model import ResourceSpec, TableSpec, WebSocketApp
@@ -54,8 +55,37 @@ def create_all(app: WebSocketApp, clients: Clients) -> None:
 def _guard(logical: str, create: Callable[[], None]) -> None:
     try:
         create()
-    except ClientError as exc:
-        raise EmulatorError(f"{logical}: cannot create it locally: {exc}") from None
+    except (ClientError, ParamValidationError) as exc:
+        detail = " ".join(str(exc).split())  # botocore's validation report spans lines
+        raise EmulatorError(f"{logical}: cannot create it locally: {detail}") from None
+
+
+def _as_shape(shape: Any, value: Any) -> Any:
+    """``value`` with the scalar types the API's input shape wants: CloudFormation converts a property's
+    text to its schema type, so ``ReadCapacityUnits: !Ref Capacity`` (a ``Type: Number`` parameter, which
+    CloudFormation hands over as a string) creates the table; botocore alone would refuse the string."""
+    kind = shape.type_name
+    if kind == "structure" and isinstance(value, dict):
+        return {k: _as_shape(shape.members[k], v) if k in shape.members else v for k, v in value.items()}
+    if kind == "list" and isinstance(value, list):
+        return [_as_shape(shape.member, v) for v in value]
+    if isinstance(value, str):
+        try:
+            if kind in ("integer", "long"):
+                return int(value)
+            if kind in ("float", "double"):
+                return float(value)
+        except ValueError:
+            return value  # botocore's validation names the property
+        if kind == "boolean" and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+    return value
+
+
+def _call(client: Any, operation: str, **args: Any) -> Any:
+    """``client.<operation>(**args)`` with the arguments converted as CloudFormation converts them."""
+    shape = client.meta.service_model.operation_model(operation).input_shape
+    return getattr(client, xform_name(operation))(**_as_shape(shape, args))
 
 
 def _table(client: Any, table: TableSpec) -> None:
@@ -69,10 +99,10 @@ def _table(client: Any, table: TableSpec) -> None:
         args["StreamSpecification"] = {"StreamEnabled": True, **args["StreamSpecification"]}
     if "BillingMode" not in args and "ProvisionedThroughput" not in args:
         args["BillingMode"] = "PAY_PER_REQUEST"
-    client.create_table(TableName=table.name, **args)
+    _call(client, "CreateTable", TableName=table.name, **args)
     ttl = props.get("TimeToLiveSpecification")
-    if ttl and ttl.get("Enabled"):
-        client.update_time_to_live(TableName=table.name, TimeToLiveSpecification=ttl)
+    if ttl and _as_shape_bool(ttl.get("Enabled")):
+        _call(client, "UpdateTimeToLive", TableName=table.name, TimeToLiveSpecification=ttl)
 
 
 def _queue(clients: Clients, queue: ResourceSpec) -> None:
@@ -110,6 +140,10 @@ def _bus(clients: Clients, bus: ResourceSpec) -> None:
     if bus.name in {b["Name"] for b in client.list_event_buses()["EventBuses"]}:
         return
     client.create_event_bus(Name=bus.name)
+
+
+def _as_shape_bool(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
 def _text(value: Any) -> str:
