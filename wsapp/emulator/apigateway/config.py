@@ -44,3 +44,8 @@ class Behaviour:
     # taken as ``/{stage}/@connections/{id}``. AWS documents neither; SigV4 signs the path with empty
     # segments removed (botocore's and the JS SDK's signers both do), so the signature matches either way.
     empty_segment_before_connections: bool = True
+    # The $connect headers say what API Gateway's front end saw: clients reach AWS only over wss on 443,
+    # so X-Forwarded-Proto is always "https" and X-Forwarded-Port "443" there (recorded CONNECT events,
+    # reference §1.3). True gives those values locally too (an authorizer that insists on https passes);
+    # False gives the local listener's own scheme and port.
+    forwarded_as_on_aws: bool = True

@@ -163,8 +163,8 @@ class Gateway:
             headers=list(request.headers.items()),
             query=list(request.query.items()),
             trace_id=self.ids.trace_id(now),
-            forwarded_port=str(self.port),
-            forwarded_proto="https" if request.secure else "http",  # on AWS always https (wss)
+            forwarded_port="443" if self.behaviour.forwarded_as_on_aws else str(self.port),
+            forwarded_proto="https" if self.behaviour.forwarded_as_on_aws or request.secure else "http",
         )
         request_id = self.ids()
         authorizer: dict[str, Any] | None = None
