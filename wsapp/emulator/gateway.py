@@ -23,6 +23,7 @@ from wsapp.emulator import memory
 from wsapp.emulator.apigateway.config import Behaviour, Limits
 from wsapp.emulator.apigateway.ids import Clock, Ids, wall_clock
 from wsapp.emulator.apigateway.server import Gateway
+from wsapp.emulator.awslambda.dependencies import Dependencies
 from wsapp.emulator.awslambda.environment import LOCAL_CREDENTIALS
 from wsapp.emulator.awslambda.lifecycle import Lifecycle
 from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute, default_isolation
@@ -62,6 +63,9 @@ class LocalGateway:
         (botocore still serialises, validates, signs and parses them); False sends every call over HTTP.
     isolated_translation : run the SAM transform in a child process, so a long-running gateway does
         not keep the translator in memory (``wsapp local`` does).
+    install_dependencies : install each function's (and built layer's) ``requirements.txt`` /
+        ``package.json`` as ``sam build`` would, into ``.wsapp/deps/`` beside the template, reused until
+        they change; False (``--skip-deps``) only uses installs already there.
     """
 
     def __init__(
@@ -92,8 +96,10 @@ class LocalGateway:
         debug_function: str | None = None,
         env_vars: Mapping[str, Mapping[str, str]] | None = None,
         lifecycle: Lifecycle | None = None,
+        install_dependencies: bool = True,
     ) -> None:
         self.template = Path(template)
+        self.install_dependencies = install_dependencies
         self.parameters = dict(parameters or {})
         self.host, self.port = host, port
         self.limits, self.behaviour = limits or Limits(), behaviour or Behaviour()
@@ -233,6 +239,9 @@ class LocalGateway:
             env_vars=self.env_vars,
             lifecycle=self.lifecycle,
             host=self._internal_host,
+            dependencies=Dependencies(
+                project_cache(self.template), install=self.install_dependencies, sink=self.sink
+            ),
         )
         self.runtimes = self.lambda_service.functions
         self.gateway = Gateway(
@@ -401,6 +410,11 @@ class LocalGateway:
     def __repr__(self) -> str:
         state = f"{self.url}" if self.model and self._loop else "stopped"
         return f"<LocalGateway {self.template.name} {state}>"
+
+
+def project_cache(template: Path) -> Path:
+    """``.wsapp`` beside the template: what the emulator builds for the project (dependencies...)."""
+    return template.resolve().parent / ".wsapp"
 
 
 def print_banner(gateway: LocalGateway, stream: IO[str] = sys.stdout) -> None:
