@@ -6,10 +6,12 @@ from __future__ import annotations
 
 # ruff: noqa: E501 - templates and handler sources are kept on readable lines
 import json
+import os
 import shutil
 import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 from pathlib import Path
 
@@ -367,3 +369,39 @@ def test_a_failing_npm_install_is_one_line_naming_the_function_and_npms_error(tm
         started(tmp_path / "template.yaml").start()
     gone = tmp_path.resolve() / "gone.tgz"
     assert str(failed.value) == f"Fn: npm install failed: npm error enoent ENOENT: no such file or directory, open '{gone}'"
+
+
+def test_concurrent_installs_of_one_requirements_file_leave_one_complete_copy_and_no_leftovers(tmp_path, offline):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from wsapp.emulator.awslambda.dependencies import Dependencies
+
+    shutil.copytree(GREETING, tmp_path / "vendor" / "greeting")
+    requirements = write(tmp_path, "fn/requirements.txt", "../vendor/greeting\n")
+    cache = tmp_path / ".wsapp"
+    with ThreadPoolExecutor(2) as pool:  # two emulators starting at once
+        runs = [pool.submit(Dependencies(cache).python, requirements, "python3.12", "x86_64", "Fn") for _ in range(2)]
+        folders = {run.result() for run in runs}
+    assert len(folders) == 1
+    (folder,) = folders
+    assert (folder / "greeting.py").is_file()
+    # an install that was interrupted (its process is gone) left its temporary folder behind
+    (folder.parent / f".tmp-{folder.name}-999999999-abandoned").mkdir()
+    shutil.rmtree(folder)  # and the cache is gone: the next start installs again, and clears the leftover
+    assert Dependencies(cache).python(requirements, "python3.12", "x86_64", "Fn") == folder
+    assert sorted(p.name for p in folder.parent.iterdir()) == [folder.name]
+
+
+def test_an_edited_layer_module_is_picked_up_by_the_next_event(tmp_path):
+    module = write(tmp_path, "live/python/lyr_live.py", 'VALUE = "before"\n')
+    template = probe_app(tmp_path, ["!Ref Live"], layer("Live", "live"))
+    with started(template) as gw:
+        before = probe(gw, "lyr_live")
+        module.write_text('VALUE = "after"\n')
+        later = time.time() + 10  # a clearly newer mtime, whatever the file system's granularity
+        os.utime(module, (later, later))
+        time.sleep(0.6)  # the code watcher looks a few times a second
+        after = probe(gw, "lyr_live")
+    assert before["found"]["lyr_live"]["value"] == "before"
+    assert after["found"]["lyr_live"]["value"] == "after"
+    assert after["pid"] != before["pid"]  # a fresh environment, as after deploying a new layer version
