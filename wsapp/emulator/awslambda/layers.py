@@ -142,11 +142,12 @@ def prepare(spec: FunctionSpec, dependencies: Dependencies) -> ModulePath:
 
 def _layer(spec: FunctionSpec, layer: LayerSpec, dependencies: Dependencies) -> LayerContent:
     if layer.content is None:
-        # A public layer (Powertools, say) or another stack's: Lambda downloads it, offline nobody can.
-        # The function still runs: its imports may resolve from what is installed here.
+        # A public layer (Powertools, say), another stack's, or this template's with its content on S3:
+        # Lambda downloads it, offline nobody can. The function still runs: its imports may resolve from
+        # what is installed here.
+        where = f"{layer.logical_id}'s content is on S3" if layer.logical_id else "is not in this template"
         dependencies.warnings.append(
-            f"{spec.logical_id}: layer {layer.arn} is not in this template and cannot be fetched offline; "
-            "running without it"
+            f"{spec.logical_id}: layer {layer.arn} {where} and cannot be fetched offline; running without it"
         )
         return layer_content(layer, None, None)
     owner = f"layer {layer.logical_id}"
