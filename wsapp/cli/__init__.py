@@ -52,6 +52,16 @@ def add_lambda_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help='SAM CLI\'s JSON: {"Parameters": {...}, "FunctionId": {...}} (overrides declared variables)',
     )
+    add_skip_deps(parser)
+
+
+def add_skip_deps(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--skip-deps",
+        action="store_true",
+        help="do not pip/npm install requirements.txt or package.json (installs already in .wsapp/deps "
+        "are still used)",
+    )
 
 
 def read_env_vars(path: str | None) -> dict[str, dict[str, str]] | None:

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from wsapp.cli import UsageError, parse_parameters, read_env_vars
+from wsapp.cli import UsageError, add_skip_deps, parse_parameters, read_env_vars
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="hide the function's own log lines")
     parser.add_argument("--isolation", choices=("process", "thread"), help="process (default) or thread")
     parser.add_argument("--env-vars", metavar="FILE", help="SAM CLI's --env-vars JSON")
+    add_skip_deps(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
             logs=None if args.quiet else sys.stderr,
             isolation=args.isolation,
             env_vars=read_env_vars(args.env_vars),
+            install_dependencies=not args.skip_deps,
         )
     except EmulatorError as exc:
         raise UsageError(str(exc)) from None

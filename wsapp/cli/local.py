@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
         debug_function=args.debug_function,
         env_vars=env_vars,
         tls=args.tls,
+        install_dependencies=not args.skip_deps,
         isolated_translation=True,  # a long-running server: the translator need not stay resident
         log_lines=0,  # printed (or, with --quiet, dropped): nobody reads gateway.logs here
     )

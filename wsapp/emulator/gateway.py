@@ -24,6 +24,7 @@ from wsapp.emulator.apigateway.config import Behaviour, Limits
 from wsapp.emulator.apigateway.ids import Clock, Ids, wall_clock
 from wsapp.emulator.apigateway.server import Gateway
 from wsapp.emulator.apigateway.tls import LOOPBACK_NAMES, LocalCA
+from wsapp.emulator.awslambda.dependencies import Dependencies
 from wsapp.emulator.awslambda.environment import LOCAL_CREDENTIALS
 from wsapp.emulator.awslambda.lifecycle import Lifecycle
 from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute, default_isolation
@@ -67,6 +68,9 @@ class LocalGateway:
         clients trust ``ca_bundle``, the functions trust it through ``AWS_CA_BUNDLE``, ``SSL_CERT_FILE``
         and ``NODE_EXTRA_CA_CERTS``. Off by default: plain ``ws://`` and ``http://``.
     tls_dir : where the local CA is kept (default ``$WSAPP_TLS_DIR`` or ``~/.local/share/wsapp/tls``).
+    install_dependencies : install each function's (and built layer's) ``requirements.txt`` /
+        ``package.json`` as ``sam build`` would, into ``.wsapp/deps/`` beside the template, reused until
+        they change; False (``--skip-deps``) only uses installs already there.
     """
 
     def __init__(
@@ -99,8 +103,10 @@ class LocalGateway:
         lifecycle: Lifecycle | None = None,
         tls: bool = False,
         tls_dir: str | Path | None = None,
+        install_dependencies: bool = True,
     ) -> None:
         self.template = Path(template)
+        self.install_dependencies = install_dependencies
         self.parameters = dict(parameters or {})
         self.host, self.port = host, port
         self.limits, self.behaviour = limits or Limits(), behaviour or Behaviour()
@@ -274,6 +280,9 @@ class LocalGateway:
             env_vars=self.env_vars,
             lifecycle=self.lifecycle,
             host=self._internal_host,
+            dependencies=Dependencies(
+                project_cache(self.template), install=self.install_dependencies, sink=self.sink
+            ),
         )
         self.runtimes = self.lambda_service.functions
         self.gateway = Gateway(
@@ -444,6 +453,11 @@ class LocalGateway:
     def __repr__(self) -> str:
         state = f"{self.url}" if self.model and self._loop else "stopped"
         return f"<LocalGateway {self.template.name} {state}>"
+
+
+def project_cache(template: Path) -> Path:
+    """``.wsapp`` beside the template: what the emulator builds for the project (dependencies...)."""
+    return template.resolve().parent / ".wsapp"
 
 
 def print_banner(gateway: LocalGateway, stream: IO[str] = sys.stdout) -> None:

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from wsapp.emulator.awslambda.dependencies import Dependencies
 from wsapp.emulator.awslambda.invocation import Invocation
 from wsapp.emulator.awslambda.service import LambdaService, SdkRoute, default_isolation
 from wsapp.emulator.awslambda.threads import FunctionRuntime
 from wsapp.emulator.errors import EmulatorError
-from wsapp.emulator.gateway import DEFAULT_DEV_SECRET
+from wsapp.emulator.gateway import DEFAULT_DEV_SECRET, project_cache
 from wsapp.emulator.logs import LogSink
 from wsapp.emulator.services import sdk
 from wsapp.emulator.services.moto_server import EmbeddedServices
@@ -79,6 +80,7 @@ def invoke(
     logs: Any = None,
     isolation: str | None = None,
     env_vars: Mapping[str, Mapping[str, str]] | None = None,
+    install_dependencies: bool = True,
 ) -> list[Outcome]:
     """Run each event through the function API Gateway would call for it (or ``function``), in order."""
     app = load_app(template, parameters, dev_secret=DEFAULT_DEV_SECRET)
@@ -102,6 +104,7 @@ def invoke(
             concurrency=1,
             request_ids=lambda: str(uuid.uuid4()),
             env_vars=env_vars,
+            dependencies=Dependencies(project_cache(Path(template)), install=install_dependencies, sink=sink),
         )
         if mode == "thread":
             return _invoke_in_threads(service, specs, events, recorder, dynamodb)

@@ -22,6 +22,7 @@ SKIP_DIRS = {
     "venv",
     "env",
     "node_modules",
+    "site-packages",  # installed packages (a layer's python/lib/python3.x/site-packages): not edited
     "__pycache__",
     ".wsapp",
     "build",

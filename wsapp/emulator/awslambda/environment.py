@@ -12,14 +12,16 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wsapp.emulator.errors import EmulatorError, TemplateError
 from wsapp.emulator.template.model import Account, FunctionSpec
+
+if TYPE_CHECKING:
+    from wsapp.emulator.awslambda.layers import ModulePath
 
 # [DOC configuration-envvars] "Lambda reserves these keys; you can't set them in function configuration".
 RESERVED = frozenset(
@@ -75,15 +77,19 @@ def lambda_variables(
     runtime_api: str,
     runtime_dir: Path,
     interpreter_dir: Path | None,
-    layers: Sequence[Path] = (),
+    paths: ModulePath | None = None,
     log_stream: str | None = None,
 ) -> dict[str, str]:
-    """What Lambda itself sets for ``spec``'s environment, in the order AWS lists them."""
+    """What Lambda itself sets for ``spec``'s environment, in the order AWS lists them.
+
+    ``paths``: its dependencies' and layers' folders (``layers.py``), where Lambda has ``/opt/...``.
+    """
     kind = family(spec.runtime)
     task = str(spec.code_root)
-    opt_bin = [str(layer / "bin") for layer in layers]
+    opt_bin = [str(folder) for folder in paths.bin] if paths else []
+    opt_lib = [str(folder) for folder in paths.lib] if paths else []
     path = ":".join([*([str(interpreter_dir)] if interpreter_dir else []), _SYSTEM_PATH, *opt_bin])
-    lib = [str(runtime_dir), task, f"{task}/lib", *(str(layer / "lib") for layer in layers)]
+    lib = [str(runtime_dir), task, f"{task}/lib", *opt_lib]
     variables = {
         "_HANDLER": spec.handler,
         "AWS_REGION": account.region,
@@ -114,21 +120,14 @@ def lambda_variables(
         variables["AWS_EXECUTION_ENV"] = f"AWS_Lambda_{spec.runtime}"  # absent on OS-only runtimes
     if kind == "python":
         variables["LC_CTYPE"] = "C.UTF-8"
-        # /opt/python and its site-packages, later layers first (a later layer's file wins) [DOC layers].
-        version = spec.runtime.removeprefix("python") or f"{sys.version_info[0]}.{sys.version_info[1]}"
-        python_dirs = []
-        for layer in reversed(layers):
-            python_dirs += [str(layer / "python" / "lib" / f"python{version}" / "site-packages")]
-            python_dirs += [str(layer / "python")]
-        variables["PYTHONPATH"] = ":".join([*python_dirs, str(runtime_dir)])
+        # /var/runtime only, as AWS recorded it: the runtime's bootstrap puts the task root and /opt's
+        # python folders on sys.path itself, then sets PYTHONPATH for the processes a handler starts.
+        # Here bootstrap.py gets those folders as --path options (service.py).
+        variables["PYTHONPATH"] = str(runtime_dir)
     if kind == "nodejs":
-        major = spec.runtime.removeprefix("nodejs").split(".")[0]
-        node_dirs = []
-        for layer in reversed(layers):
-            node_dirs += [str(layer / "nodejs" / f"node{major}" / "node_modules")]
-        for layer in reversed(layers):
-            node_dirs += [str(layer / "nodejs" / "node_modules")]
-        # AWS's order (§2.1): layers' node{N}, layers' generic, the runtime's SDK, the runtime, the task.
+        node_dirs = [str(folder) for folder in paths.node] if paths else []
+        # AWS's order (§2.1): layers' node{N}, layers' generic, the runtime's SDK, the runtime, the task
+        # (the function's own node_modules, which sam build puts in the task root, before them all).
         node_dirs += [str(runtime_dir / "node_modules"), str(runtime_dir), task]
         variables["NODE_PATH"] = ":".join(node_dirs)
     return variables

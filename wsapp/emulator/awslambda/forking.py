@@ -21,6 +21,13 @@ from pathlib import Path
 from wsapp.emulator.errors import EmulatorError
 
 SERVER = Path(__file__).resolve().parent / "runtimes" / "python" / "forkserver.py"
+# The top-level packages the server has imported before it forks (its PRELOAD and what they import).
+# A function whose code, dependencies or layers hold its own copy of one gets a fresh interpreter
+# instead, where that copy is the one imported, as on Lambda (the task root and /opt come before the
+# runtime's boto3). tests/awslambda/test_layers.py checks the list against PRELOAD.
+PRELOADED_PACKAGES = frozenset(
+    {"boto3", "botocore", "certifi", "dateutil", "jmespath", "s3transfer", "simplejson", "six", "urllib3"}
+)
 
 
 class ForkedProcess:

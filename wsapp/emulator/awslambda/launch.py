@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -80,8 +81,11 @@ def node_flags(node: str, spec: FunctionSpec) -> tuple[str, ...]:
     return tuple(flags)
 
 
-def launch_for(spec: FunctionSpec, layers: tuple[Path, ...] = ()) -> Launch:
-    """The command for ``spec``'s runtime, or one line naming the function and what is missing."""
+def launch_for(spec: FunctionSpec, layer_bootstraps: Sequence[Path] = ()) -> Launch:
+    """The command for ``spec``'s runtime, or one line naming the function and what is missing.
+
+    ``layer_bootstraps``: the ``bootstrap`` files of its layers, later layer first (``/opt/bootstrap``).
+    """
     kind = family(spec.runtime)
     if kind == "python":
         return Launch(
@@ -105,7 +109,8 @@ def launch_for(spec: FunctionSpec, layers: tuple[Path, ...] = ()) -> Launch:
         command = (node, *node_flags(node, spec), str(NODE_ENTRY))
         return Launch(command, runtime_dir, Path(node).parent, _node_version(node))
     if kind == "provided":
-        candidates = [spec.code_root / "bootstrap", *(layer / "bootstrap" for layer in layers)]
+        # The task root's bootstrap first, else /opt/bootstrap [RIE:rie/run.go bootstrap lookup]
+        candidates = [spec.code_root / "bootstrap", *layer_bootstraps]
         for candidate in candidates:
             if candidate.is_file() and os.access(candidate, os.X_OK):
                 return Launch((str(candidate),), candidate.parent, None, "bootstrap")

@@ -29,6 +29,7 @@ from wsapp.emulator.awslambda.codeversions import CodeVersions
 from wsapp.emulator.awslambda.forking import ForkServer
 from wsapp.emulator.awslambda.invocation import Invocation
 from wsapp.emulator.awslambda.launch import Launch
+from wsapp.emulator.awslambda.layers import ModulePath
 from wsapp.emulator.awslambda.lifecycle import DEBUG_TIMEOUT, Lifecycle
 from wsapp.emulator.awslambda.sandbox import Phase, ProcessEnvironment, exit_reason
 from wsapp.emulator.errors import EmulatorError
@@ -82,8 +83,10 @@ class FunctionPool:
         extra_args: tuple[str, ...] = (),
         host: str = "127.0.0.1",
         forkserver: ForkServer | None = None,
+        module_path: ModulePath | None = None,
     ) -> None:
         self.spec = spec
+        self.module_path = module_path or ModulePath()  # its dependencies' and layers' folders
         self.host = host
         self.forkserver = forkserver
         self.account = account
@@ -120,6 +123,7 @@ class FunctionPool:
             runtime_api=runtime_api,
             runtime_dir=self.launch.runtime_dir,
             interpreter_dir=self.launch.interpreter_dir,
+            paths=self.module_path,
         )
         return variables.compose(lambda_set, self.wiring, self.spec, self.overrides)
 
@@ -148,7 +152,7 @@ class FunctionPool:
             host=self.host,
             forkserver=self.forkserver,
         )
-        env.generation = self.versions.generation(self.spec.code_root) if self.versions else 0
+        env.generation = self._generation()
         slot = _Slot(env, job=job, ready=loop.create_future() if prewarm else None, retry_init=retry_init)
         self._slots[env] = slot
         self.cold_starts += 1
@@ -312,8 +316,15 @@ class FunctionPool:
             return env
         return None
 
+    def _generation(self) -> int:
+        """The version of its code on disk: the code folder's and its layers' (each only ever grows)."""
+        if self.versions is None:
+            return 0
+        roots = (self.spec.code_root, *self.module_path.watched)
+        return sum(self.versions.generation(root) for root in roots)
+
     def _stale(self, env: ProcessEnvironment) -> bool:
-        return self.versions is not None and env.generation < self.versions.generation(self.spec.code_root)
+        return env.generation < self._generation()
 
     def _deliver(self, slot: _Slot, job: _Job) -> None:
         env = slot.env

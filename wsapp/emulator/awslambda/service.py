@@ -11,13 +11,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import sys
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import boto3
 
 from wsapp.emulator.awslambda import environ, output
 from wsapp.emulator.awslambda.codeversions import CodeVersions
+from wsapp.emulator.awslambda.dependencies import Dependencies
 from wsapp.emulator.awslambda.environment import (
     LOCAL_CREDENTIALS,
     check_template_variables,
@@ -25,10 +29,12 @@ from wsapp.emulator.awslambda.environment import (
     overrides_for,
     python_shared_variables,
 )
-from wsapp.emulator.awslambda.forking import ForkServer
+from wsapp.emulator.awslambda.forking import PRELOADED_PACKAGES, ForkServer
 from wsapp.emulator.awslambda.invocation import Function
 from wsapp.emulator.awslambda.launch import PYTHON_BOOTSTRAP, launch_for
+from wsapp.emulator.awslambda.layers import ModulePath, prepare
 from wsapp.emulator.awslambda.lifecycle import Lifecycle
+from wsapp.emulator.awslambda.modules import already_loaded, offered, shared_path
 from wsapp.emulator.awslambda.pool import FunctionPool
 from wsapp.emulator.awslambda.reload import CodeWatcher
 from wsapp.emulator.awslambda.threads import FunctionRuntime
@@ -99,6 +105,7 @@ class LambdaService:
         env_vars: Mapping[str, Mapping[str, str]] | None = None,
         lifecycle: Lifecycle | None = None,
         host: str = "127.0.0.1",
+        dependencies: Dependencies | None = None,
     ) -> None:
         isolation = isolation or default_isolation()
         if isolation not in ISOLATIONS:
@@ -114,6 +121,13 @@ class LambdaService:
         self.env_vars = dict(env_vars or {})
         self.lifecycle = lifecycle
         self.host = host  # for the Runtime API listeners: loopback, always
+        # sam build's step: requirements.txt/package.json installed, layers laid out (none given: what
+        # is already cached in a temporary folder, nothing installed).
+        self.dependencies = dependencies or Dependencies(
+            Path(tempfile.gettempdir()) / "wsapp-deps", install=False, sink=sink
+        )
+        self.module_paths: dict[str, ModulePath] = {}
+        self._added_to_sys_path: list[str] = []
         self.functions: dict[str, FunctionPool | FunctionRuntime] = {}
         self._versions: CodeVersions | None = None
         self._installed = False
@@ -140,24 +154,49 @@ class LambdaService:
             if others:
                 raise EmulatorError(f"{others[0]}: only Python functions run with thread isolation")
 
+    # -- what sam build would have made: dependencies and layers ------------------------------------
+    def _prepare(self) -> None:
+        """Every function's dependencies installed (or found cached) and its layers laid out; the
+        layers that are not available locally, one warning line each."""
+        self.dependencies.warnings.clear()
+        for logical, spec in self.specs.items():
+            self.module_paths[logical] = prepare(spec, self.dependencies)
+        for warning in dict.fromkeys(self.dependencies.warnings):
+            self.sink.emit(f"warning: {warning}\n")
+
+    def _watched_roots(self) -> set[Path]:
+        roots = {s.code_root for s in self.specs.values()}
+        return roots | {root for paths in self.module_paths.values() for root in paths.watched}
+
+    def _forkable(self, spec: FunctionSpec) -> bool:
+        """A Python function forks from the server unless its own code, dependencies or layers hold a
+        copy of a package the server already imported (then a fresh interpreter imports that copy)."""
+        folders = (spec.code_root, *self.module_paths[spec.logical_id].python)
+        return family(spec.runtime) == "python" and not offered(folders, PRELOADED_PACKAGES)
+
     # -- process isolation --------------------------------------------------------------------------
     async def start(self, sdk: SdkRoute | None = None) -> None:
         """Create the pools and start one environment per function (a bad handler fails here)."""
+        await asyncio.to_thread(self._prepare)  # pip/npm may take a while: not on the event loop
         if self.isolation == "thread":
             self._start_threads()
             return
-        self._versions = CodeVersions({s.code_root for s in self.specs.values()})
+        self._versions = CodeVersions(self._watched_roots())
         self._versions.start()
         debug = self.debugging
         lifecycle = self.lifecycle or Lifecycle()
-        forkable = [s for s in self.specs.values() if family(s.runtime) == "python"]
+        forkable = [s for s in self.specs.values() if self._forkable(s)]
         if forkable and lifecycle.python_fork_server and not debug.enabled:
             self._forkserver = ForkServer(python_shared_variables(launch_for(forkable[0])))
             self._forkserver.start()
         waits = []
         for logical, spec in self.specs.items():
-            launch = launch_for(spec)
+            paths = self.module_paths[logical]
+            launch = launch_for(spec, paths.bootstrap)
             extra: tuple[str, ...] = ()
+            if family(spec.runtime) == "python":
+                for folder in paths.python:
+                    extra += ("--path", str(folder))
             if family(spec.runtime) == "python" and self.lifecycle is not None:
                 extra += ("--thread-polling",) if self.lifecycle.python_thread_polling else ()
             if sdk is not None and family(spec.runtime) == "nodejs" and sdk.callback_hosts:
@@ -175,7 +214,7 @@ class LambdaService:
                 listen = f"127.0.0.1:{debug.port}"
                 command = (launch.command[0], "-m", "debugpy", "--listen", listen, "--wait-for-client")
                 command += (str(PYTHON_BOOTSTRAP),)
-            forks = self._forkserver if family(spec.runtime) == "python" and command is None else None
+            forks = self._forkserver if self._forkable(spec) and command is None else None
             pool = FunctionPool(
                 spec,
                 account=self.account,
@@ -192,6 +231,7 @@ class LambdaService:
                 extra_args=extra,
                 host=self.host,
                 forkserver=forks,
+                module_path=paths,
             )
             self.functions[logical] = pool
             if debugged:
@@ -235,7 +275,8 @@ class LambdaService:
         # boto3's default session reads the environment through the object it saw when created; a
         # session made before the overlay existed would hide each function's region and endpoints.
         boto3.DEFAULT_SESSION = None
-        watcher = CodeWatcher({spec.code_root for spec in self.specs.values()})
+        self._share_module_path()
+        watcher = CodeWatcher(self._watched_roots())
         watcher.purge()  # a fresh cold start for every function
         debug = self.debugging.enabled
         for logical, spec in self.specs.items():
@@ -258,11 +299,30 @@ class LambdaService:
             finally:
                 environ.set_thread_environment(None)
 
+    def _share_module_path(self) -> None:
+        """Thread isolation: the functions' dependencies and layers on this process's ``sys.path``,
+        refused when two functions would import one name from different folders."""
+        paths = {logical: self.module_paths[logical].python for logical in self.specs}
+        union, clash = shared_path(paths)
+        if clash is not None:
+            raise EmulatorError(clash)
+        for logical, folders in paths.items():
+            warning = already_loaded(logical, folders)
+            if warning is not None:
+                self.sink.emit(f"warning: {warning}\n")
+        added = [str(folder) for folder in union if str(folder) not in sys.path]
+        sys.path[0:0] = added  # the code folders go in front of these as their handlers are imported
+        self._added_to_sys_path = added
+
     def close_threads(self) -> None:
         """After the loop stopped: end the worker threads, undo the process-wide patches."""
         for function in self.functions.values():
             if isinstance(function, FunctionRuntime):
                 function.close()
+        for entry in self._added_to_sys_path:
+            if entry in sys.path:
+                sys.path.remove(entry)
+        self._added_to_sys_path = []
         if self._installed:
             output.uninstall()
             environ.uninstall()

@@ -25,9 +25,11 @@ from samtranslator.yaml_helper import yaml_parse
 from wsapp.emulator.errors import TemplateError
 from wsapp.emulator.template.model import Account, WebSocketApp
 from wsapp.emulator.template.parameters import resolve_parameters
-from wsapp.emulator.template.walker import Walker
+from wsapp.emulator.template.walker import LOCAL_BUCKET, LocalLayer, Walker
 
-_LOCAL_CODE = "s3://wsapp-local-code/"  # stands in for a local CodeUri during translation
+_LOCAL_CODE = f"s3://{LOCAL_BUCKET}/"  # stands in for a local CodeUri during translation
+# The layer kinds and the property ``sam package`` uploads for each (a local path until then).
+_LAYER_CONTENT = {"AWS::Serverless::LayerVersion": "ContentUri", "AWS::Lambda::LayerVersion": "Content"}
 
 
 class _NoManagedPolicies:
@@ -67,6 +69,33 @@ def _replace_local_code(template: dict[str, Any], base: Path) -> dict[str, Path]
     if isinstance(global_uri, str) and not global_uri.startswith("s3://"):
         template["Globals"]["Function"]["CodeUri"] = f"{_LOCAL_CODE}globals.zip"
     return roots
+
+
+def _replace_local_layers(template: dict[str, Any], base: Path) -> dict[str, LocalLayer]:
+    """Layers with local content, as ``sam build``/``sam package`` take them, get placeholder S3
+    locations too; the answer maps each placeholder key back to the folder and its BuildMethod.
+
+    (SAM renames a LayerVersion's logical id with a hash and drops its Metadata; the key survives.)
+    """
+    layers: dict[str, LocalLayer] = {}
+    for logical, resource in template["Resources"].items():
+        prop = _LAYER_CONTENT.get(resource.get("Type", "")) if isinstance(resource, dict) else None
+        props = resource.get("Properties") if prop else None
+        if not isinstance(props, dict) or not isinstance(props.get(prop), str):
+            continue  # content on S3 (a dict), or missing: the translator and CloudFormation judge it
+        uri = props[prop]
+        if uri.startswith("s3://"):
+            continue
+        folder = (base / uri).resolve()
+        if not folder.exists():
+            raise TemplateError(f"{prop} {uri!r} does not exist ({folder})", logical)
+        metadata = resource.get("Metadata")
+        method = metadata.get("BuildMethod") if isinstance(metadata, dict) else None
+        key = f"layer-{logical}.zip"
+        layers[key] = LocalLayer(logical, folder, str(method) if method else None)
+        location = f"{_LOCAL_CODE}{key}"
+        props[prop] = location if prop == "ContentUri" else {"S3Bucket": LOCAL_BUCKET, "S3Key": key}
+    return layers
 
 
 def _offline_session(region: str) -> boto3.session.Session:
@@ -121,11 +150,13 @@ def translate_file(
 ) -> dict[str, Any]:
     """``path`` as plain CloudFormation, as the SAM transform would hand it over (no AWS call).
 
-    Local ``CodeUri`` folders appear as placeholder ``s3://wsapp-local-code/`` URIs.
+    Local ``CodeUri`` folders (and layers' ``ContentUri``/``Content``) appear as placeholder
+    ``s3://wsapp-local-code/`` URIs.
     """
     path = Path(path).resolve()
     template = read_template(path)
     _replace_local_code(template, path.parent)
+    _replace_local_layers(template, path.parent)
     values = resolve_parameters(template.get("Parameters") or {}, parameters or {}, dev_secret=dev_secret)
     return translate(template, values, account or Account())
 
@@ -145,9 +176,10 @@ def load_app(
     account = account or Account()
     template = read_template(path)
     code_roots = _replace_local_code(template, path.parent)
+    layers = _replace_local_layers(template, path.parent)
     values = resolve_parameters(template.get("Parameters") or {}, parameters or {}, dev_secret=dev_secret)
     cfn = translate(template, values, account, isolated=isolated)
-    return Walker(cfn, values, account, code_roots, ids).app(api)
+    return Walker(cfn, values, account, code_roots, ids, layers).app(api)
 
 
 def _translate_in_child(

@@ -17,6 +17,23 @@ class Account:
 
 
 @dataclass(frozen=True)
+class LayerSpec:
+    """One entry of a function's ``Layers``, in the listed order.
+
+    A layer version this template declares has its local ``content``: the folder (or ``.zip``) that
+    ``sam build``/``sam package`` would upload. Any other ARN (a public layer, another account's) has
+    none, and cannot be fetched offline.
+    """
+
+    arn: str
+    logical_id: str | None = None
+    content: Path | None = None
+    # Metadata.BuildMethod: ``sam build`` puts the content under python/ (python3.x) or nodejs/ (nodejs*)
+    # and installs its requirements.txt/package.json there; without one the folder is /opt as it is.
+    build_method: str | None = None
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     name: str
@@ -28,6 +45,8 @@ class FunctionSpec:
     arn: str
     environment: Mapping[str, str] = field(repr=False)  # may hold secrets
     reserved_concurrency: int | None = None  # ReservedConcurrentExecutions: a cap, and throttling past it
+    layers: tuple[LayerSpec, ...] = ()  # Layers, in order (a later layer's files win in /opt)
+    architecture: str = "x86_64"  # Architectures[0]
 
 
 @dataclass(frozen=True)

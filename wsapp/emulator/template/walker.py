@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from wsapp.emulator.template.model import (
     Account,
     AuthorizerSpec,
     FunctionSpec,
+    LayerSpec,
     ResourceSpec,
     RouteSpec,
     TableSpec,
@@ -23,6 +25,8 @@ from wsapp.emulator.template.resources import NAME_PROPERTY, attribute, physical
 DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000  # API Gateway's default (and maximum) integration timeout
 DEFAULT_LAMBDA_TIMEOUT = 3  # CloudFormation's default Timeout for AWS::Lambda::Function
 DEFAULT_LAMBDA_MEMORY = 128
+MAX_LAYERS = 5  # "Cannot reference more than 5 layers." [DG23:invocation-layers.md, reference §4]
+LOCAL_BUCKET = "wsapp-local-code"  # the placeholder bucket of local code during translation
 _FUNCTION_ARN_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
 # The properties the emulator reads, per kind (others are never resolved, so never in its way).
 READ = {
@@ -64,6 +68,15 @@ TABLE_KEYS = (
 )
 
 
+@dataclass(frozen=True)
+class LocalLayer:
+    """A layer version's local content, as the loader found it before translation."""
+
+    logical_id: str  # as the template names it (SAM's translation appends a hash)
+    content: Path
+    build_method: str | None
+
+
 class Walker:
     """Follows API → Route → Integration → Function in a translated template."""
 
@@ -74,10 +87,12 @@ class Walker:
         account: Account,
         code_roots: Mapping[str, Path],
         ids: Callable[[], str] | None,
+        local_layers: Mapping[str, LocalLayer] | None = None,
     ) -> None:
         self.resources: Mapping[str, Any] = cfn["Resources"]
         self.account = account
         self.code_roots = code_roots
+        self.local_layers = local_layers or {}  # placeholder S3 key → content
         self.parameters = parameters
         self._ids = ids or _counter_ids()
         self.pseudo: dict[str, Any] = {
@@ -97,6 +112,7 @@ class Walker:
         }
         self.resolver = Resolver(refs, self._get_att, cfn.get("Conditions"))
         self.functions: dict[str, FunctionSpec] = {}
+        self._layers: dict[str, LayerSpec] | None = None
 
     def _physical_ids(self, conditions: Mapping[str, Any] | None) -> dict[str, str]:
         """Each resource's physical id. A name set with an intrinsic (``!Ref TableName``, ``!Sub``) is
@@ -236,6 +252,8 @@ class Walker:
             "MemorySize",
             "Environment",
             "ReservedConcurrentExecutions",
+            "Layers",
+            "Architectures",
         )
         handler = props.get("Handler")
         if not isinstance(handler, str) or "." not in handler:
@@ -257,9 +275,40 @@ class Walker:
             environment={k: str(v) for k, v in variables.items() if v is not NO_VALUE},
             arn=self._get_att(logical, "Arn"),
             reserved_concurrency=_optional_int(props.get("ReservedConcurrentExecutions")),
+            layers=self._function_layers(props.get("Layers"), logical),
+            architecture=str((props.get("Architectures") or ["x86_64"])[0]),
         )
         self.functions[logical] = spec
         return spec
+
+    def _function_layers(self, listed: Any, logical: str) -> tuple[LayerSpec, ...]:
+        """``Layers`` (ARNs, ``Ref`` of a layer version giving its ARN), in order."""
+        if listed is None or listed is NO_VALUE:
+            return ()
+        if isinstance(listed, list):
+            listed = [arn for arn in listed if arn is not NO_VALUE]  # !If [..., !Ref AWS::NoValue]
+        if not isinstance(listed, list) or not all(isinstance(arn, str) for arn in listed):
+            raise TemplateError("Layers must be a list of layer version ARNs", logical)
+        if len(listed) > MAX_LAYERS:
+            raise TemplateError("Layers: Cannot reference more than 5 layers.", logical)
+        known = self._template_layers()
+        return tuple(known.get(arn) or LayerSpec(arn) for arn in listed)
+
+    def _template_layers(self) -> dict[str, LayerSpec]:
+        """The template's own layer versions by ARN (what their ``Ref`` gives)."""
+        if self._layers is None:
+            self._layers = {}
+            for logical in self._of_type("AWS::Lambda::LayerVersion"):
+                arn = self._ref(logical, self.physical[logical])
+                content = (self.resources[logical].get("Properties") or {}).get("Content")
+                local = None
+                if isinstance(content, dict) and content.get("S3Bucket") == LOCAL_BUCKET:
+                    local = self.local_layers.get(str(content.get("S3Key")))
+                if local is None:  # its content is on S3: as unreachable offline as a public layer
+                    self._layers[arn] = LayerSpec(arn, logical)
+                else:
+                    self._layers[arn] = LayerSpec(arn, local.logical_id, local.content, local.build_method)
+        return self._layers
 
     def _authorizers(self, api_id: str) -> dict[str, AuthorizerSpec]:
         found: dict[str, AuthorizerSpec] = {}

@@ -1,11 +1,13 @@
 """The entry point of a Python execution environment: AWS's runtime interface client, unchanged.
 
-Run as ``python bootstrap.py [--thread-polling] [--sdk-channel SOCKET --sdk-endpoint URL ...] HANDLER``
-in the function's code folder. It does what ``python -m awslambdaric HANDLER`` does in AWS's base
-images (the task root first on ``sys.path``, then ``awslambdaric`` drives the handler over the Runtime
-API), plus one emulator shortcut, only when asked: botocore requests for the given endpoints (the
-local ``@connections`` API and DynamoDB) are carried over a Unix socket to the emulator instead of a
-TCP connection each. botocore still serialises, signs, validates and parses every call.
+Run as ``python bootstrap.py [--thread-polling] [--path DIR ...] [--sdk-channel SOCKET --sdk-endpoint
+URL ...] HANDLER`` in the function's code folder. It does what the base images' ``/var/runtime/bootstrap.py``
+does before ``awslambdaric`` drives the handler over the Runtime API: the task root first on
+``sys.path``, then the folders Lambda has in ``/opt`` (here the ``--path`` folders: the function's
+installed dependencies and its layers' python folders, in that order), each also a site directory so
+their ``.pth`` files are read. Plus one emulator shortcut, only when asked: botocore requests for the
+given endpoints (the local ``@connections`` API and DynamoDB) are carried over a Unix socket to the
+emulator instead of a TCP connection each. botocore still serialises, signs, validates and parses every call.
 
 This file imports nothing from wsapp: the environment needs only the interpreter's own packages.
 The channel's framing (both directions): ``!II`` header length and body length, a JSON header, the body.
@@ -15,6 +17,7 @@ import importlib.abc
 import importlib.machinery
 import json
 import os
+import site
 import socket
 import struct
 import sys
@@ -23,7 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 _FRAME = struct.Struct("!II")
-USAGE = "[--thread-polling] [--sdk-channel SOCKET --sdk-endpoint URL ...] HANDLER"
+USAGE = "[--thread-polling] [--path DIR ...] [--sdk-channel SOCKET --sdk-endpoint URL ...] HANDLER"
 
 
 class _Channel:
@@ -143,6 +146,7 @@ class _WhenBotocoreLoads(importlib.abc.MetaPathFinder):
 def main(argv: list[str]) -> None:
     channel_path: str | None = None
     endpoints: list[str] = []
+    paths: list[str] = []
     args = list(argv[1:])
     thread_polling = False
     while args and args[0].startswith("--"):
@@ -155,10 +159,17 @@ def main(argv: list[str]) -> None:
             channel_path = value
         elif option == "--sdk-endpoint":
             endpoints.append(value.rstrip("/") + "/")
+        elif option == "--path":
+            paths.append(value)
     if len(args) != 1:
         sys.exit(f"usage: bootstrap.py {USAGE}")
-    # `python -m awslambdaric` in the task root puts the task root first on sys.path; so does this.
-    sys.path[0] = os.getcwd()
+    # Lambda's bootstrap.py (python3.11+ base images): LAMBDA_TASK_ROOT, then
+    # /opt/python/lib/python3.x/site-packages and /opt/python, before the runtime's own packages; then
+    # site.addsitedir() on each, for their .pth files.
+    task_root = os.getcwd()
+    sys.path[0:1] = [task_root, *paths]
+    for folder in (task_root, *paths):
+        site.addsitedir(folder)
     if channel_path and endpoints:
         hook = _before_send(_Channel(channel_path), tuple(endpoints))
         handlers = sys.modules.get("botocore.handlers")
