@@ -23,11 +23,11 @@ import yaml
 from samtranslator.yaml_helper import yaml_parse
 
 from wsapp.emulator.errors import TemplateError
+from wsapp.emulator.template.code import LOCAL_BUCKET, LOCAL_CODE, local_code_roots
 from wsapp.emulator.template.model import Account, WebSocketApp
 from wsapp.emulator.template.parameters import resolve_parameters
-from wsapp.emulator.template.walker import LOCAL_BUCKET, LocalLayer, Walker
+from wsapp.emulator.template.walker import LocalLayer, Walker
 
-_LOCAL_CODE = f"s3://{LOCAL_BUCKET}/"  # stands in for a local CodeUri during translation
 # The layer kinds and the property ``sam package`` uploads for each (a local path until then).
 _LAYER_CONTENT = {"AWS::Serverless::LayerVersion": "ContentUri", "AWS::Lambda::LayerVersion": "Content"}
 
@@ -49,26 +49,6 @@ def read_template(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("Resources"), dict):
         raise TemplateError(f"{path} has no Resources section")
     return data
-
-
-def _replace_local_code(template: dict[str, Any], base: Path) -> dict[str, Path]:
-    """Swap local ``CodeUri`` paths for placeholder S3 URIs (the translator wants S3) and remember them."""
-    global_uri = template.get("Globals", {}).get("Function", {}).get("CodeUri")
-    roots: dict[str, Path] = {}
-    for logical, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        props = resource.setdefault("Properties", {})
-        if "InlineCode" in props:
-            raise TemplateError("InlineCode functions are not supported locally; use CodeUri", logical)
-        uri = props.get("CodeUri", global_uri)
-        if not isinstance(uri, str) or uri.startswith("s3://"):
-            raise TemplateError("CodeUri must be a local folder to run locally", logical)
-        roots[logical] = (base / uri).resolve()
-        props["CodeUri"] = f"{_LOCAL_CODE}{logical}.zip"
-    if isinstance(global_uri, str) and not global_uri.startswith("s3://"):
-        template["Globals"]["Function"]["CodeUri"] = f"{_LOCAL_CODE}globals.zip"
-    return roots
 
 
 def _replace_local_layers(template: dict[str, Any], base: Path) -> dict[str, LocalLayer]:
@@ -93,7 +73,7 @@ def _replace_local_layers(template: dict[str, Any], base: Path) -> dict[str, Loc
         method = metadata.get("BuildMethod") if isinstance(metadata, dict) else None
         key = f"layer-{logical}.zip"
         layers[key] = LocalLayer(logical, folder, str(method) if method else None)
-        location = f"{_LOCAL_CODE}{key}"
+        location = f"{LOCAL_CODE}{key}"
         props[prop] = location if prop == "ContentUri" else {"S3Bucket": LOCAL_BUCKET, "S3Key": key}
     return layers
 
@@ -155,7 +135,7 @@ def translate_file(
     """
     path = Path(path).resolve()
     template = read_template(path)
-    _replace_local_code(template, path.parent)
+    local_code_roots(template, path.parent)
     _replace_local_layers(template, path.parent)
     values = resolve_parameters(template.get("Parameters") or {}, parameters or {}, dev_secret=dev_secret)
     return translate(template, values, account or Account())
@@ -175,7 +155,7 @@ def load_app(
     path = Path(path).resolve()
     account = account or Account()
     template = read_template(path)
-    code_roots = _replace_local_code(template, path.parent)
+    code_roots = local_code_roots(template, path.parent)
     layers = _replace_local_layers(template, path.parent)
     values = resolve_parameters(template.get("Parameters") or {}, parameters or {}, dev_secret=dev_secret)
     cfn = translate(template, values, account, isolated=isolated)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wsapp.emulator.errors import TemplateError
+from wsapp.emulator.template.code import LOCAL_BUCKET
 from wsapp.emulator.template.intrinsics import NO_VALUE, Resolver
 from wsapp.emulator.template.model import (
     Account,
@@ -26,7 +27,6 @@ DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000  # API Gateway's default (and maximum) i
 DEFAULT_LAMBDA_TIMEOUT = 3  # CloudFormation's default Timeout for AWS::Lambda::Function
 DEFAULT_LAMBDA_MEMORY = 128
 MAX_LAYERS = 5  # "Cannot reference more than 5 layers." [DG23:invocation-layers.md, reference §4]
-LOCAL_BUCKET = "wsapp-local-code"  # the placeholder bucket of local code during translation
 _FUNCTION_ARN_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
 # The properties the emulator reads, per kind (others are never resolved, so never in its way).
 READ = {
@@ -256,18 +256,22 @@ class Walker:
             "Architectures",
         )
         handler = props.get("Handler")
-        if not isinstance(handler, str) or "." not in handler:
+        runtime = str(props.get("Runtime", ""))
+        # module.function is Python's and Node.js's form; a custom runtime's bootstrap reads _HANDLER as
+        # it likes, and an unsupported runtime is refused by name when its environment starts.
+        if runtime.startswith(("python", "nodejs")) and (not isinstance(handler, str) or "." not in handler):
             raise TemplateError(f"Handler {handler!r} is not of the form module.function", logical)
         root = self.code_roots.get(logical)
         if root is None:
             raise TemplateError(
-                "has no local code (define it as AWS::Serverless::Function with CodeUri)", logical
+                "has no local code (its Code is on S3 or an image: give CodeUri or a local Code path)",
+                logical,
             )
         variables = (props.get("Environment") or {}).get("Variables") or {}
         spec = FunctionSpec(
             logical_id=logical,
             name=self.physical[logical],
-            handler=handler,
+            handler="" if handler is None else str(handler),
             code_root=root,
             runtime=str(props.get("Runtime", "")),
             timeout=float(props.get("Timeout", DEFAULT_LAMBDA_TIMEOUT)),
