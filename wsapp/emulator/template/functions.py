@@ -52,14 +52,18 @@ def qualifier_arns(
         if kind not in (VERSION, ALIAS):
             continue
         props = resource.get("Properties") or {}
-        function = by_name.get(function_name_of(resolve(props.get("FunctionName"), logical)))
+        try:
+            function = by_name.get(function_name_of(resolve(props.get("FunctionName"), logical)))
+            name = None if kind == VERSION or function is None else str(resolve(props.get("Name"), logical))
+        except TemplateError:
+            continue  # named through an attribute the emulator cannot give: not one of its functions
         if function is None:
-            raise TemplateError("FunctionName is not a function of this template", logical)
+            continue  # another stack's function: nothing the emulator runs
         if kind == VERSION:
             numbers[function] = numbers.get(function, 0) + 1
             qualifier = str(numbers[function])
         else:
-            qualifier = str(resolve(props.get("Name"), logical))
+            qualifier = str(name)
         found[logical] = (function, f"{arns[function]}:{qualifier}")
     return found
 
