@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 import boto3
@@ -97,6 +97,7 @@ class LambdaService:
         env_vars: Mapping[str, Mapping[str, str]] | None = None,
         lifecycle: Lifecycle | None = None,
         host: str = "127.0.0.1",
+        prewarm: Collection[str] | None = None,
     ) -> None:
         isolation = isolation or default_isolation()
         if isolation not in ISOLATIONS:
@@ -112,6 +113,8 @@ class LambdaService:
         self.env_vars = dict(env_vars or {})
         self.lifecycle = lifecycle
         self.host = host  # for the Runtime API listeners: loopback, always
+        # Started with the service (a bad handler fails at start); the others start on first invocation.
+        self.prewarm = set(self.specs if prewarm is None else prewarm)
         self.functions: dict[str, FunctionPool | FunctionRuntime] = {}
         self._versions: CodeVersions | None = None
         self._installed = False
@@ -199,7 +202,7 @@ class LambdaService:
                 task = asyncio.get_running_loop().create_task(pool.prewarm())
                 task.add_done_callback(lambda t, name=logical: self._debugged_init_done(name, t))
                 self._background.add(task)
-            else:
+            elif logical in self.prewarm:
                 waits.append(pool.prewarm())
         results = await asyncio.gather(*waits, return_exceptions=True)
         for result in results:
@@ -247,8 +250,11 @@ class LambdaService:
                 request_ids=self.request_ids,
                 watcher=watcher,
                 enforce_timeout=not debug,
+                account_concurrency=(self.lifecycle or Lifecycle()).account_concurrency,
             )
             self.functions[logical] = runtime
+            if logical not in self.prewarm:
+                continue
             environ.set_thread_environment(dict(runtime.environment))
             try:
                 runtime.handler()  # its init phase now, so a bad Handler string fails at start
