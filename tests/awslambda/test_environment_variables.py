@@ -22,7 +22,10 @@ LAMBDA_PYTHON = {
     "PYTHONPATH", "AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_ADDRESS", "_AWS_XRAY_DAEMON_PORT",
     "AWS_XRAY_CONTEXT_MISSING", "PWD", "SHLVL",
 }  # fmt: skip
-WIRING = {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"}  # the emulator's: where @connections is
+WIRING = {  # the emulator's: where @connections and the Lambda API are
+    "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI",
+    "AWS_ENDPOINT_URL_LAMBDA",
+}
 
 
 @pytest.fixture

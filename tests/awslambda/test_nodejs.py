@@ -287,7 +287,7 @@ def test_a_node_environment_has_lambdas_variables_and_none_of_the_parents(node_a
         finally:
             ws.close()
     env, task = answer["env"], str((node_app.root / "esm").resolve())
-    assert set(env) == LAMBDA_NODE | {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", "GREETING"}
+    assert set(env) == LAMBDA_NODE | {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI", "AWS_ENDPOINT_URL_LAMBDA", "GREETING"}
     assert env["AWS_ACCESS_KEY_ID"] == env["AWS_SECRET_ACCESS_KEY"] == env["AWS_SESSION_TOKEN"] == "local"
     # AWS's order: layers' node22 and generic folders (none here), the runtime's SDK, the runtime, the task.
     assert env["NODE_PATH"] == f"{node_runtime}/node_modules:{node_runtime}:{task}"

@@ -118,3 +118,54 @@ def test_a_stream_declared_without_stream_enabled_is_created(written):
     assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
 
 
+WORKERS = """\
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Handler: app.handler
+      Runtime: python3.12
+      AutoPublishAlias: live
+      EventInvokeConfig: {MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 120}
+  Unused:
+    Type: AWS::Serverless::Function
+    Condition: Never
+    Properties: {CodeUri: ., Handler: app.handler, Runtime: python3.12}
+  Inline:
+    Type: AWS::Lambda::Function
+    Properties: {Handler: index.handler, Runtime: python3.12, Role: arn:aws:iam::123456789012:role/r, Code: {ZipFile: "x"}}
+  Beta:
+    Type: AWS::Lambda::Alias
+    Properties: {FunctionName: !GetAtt Worker.Arn, FunctionVersion: $LATEST, Name: beta}
+  Other:
+    Type: AWS::Lambda::Version
+    Properties: {FunctionName: arn:aws:lambda:us-east-1:123456789012:function:elsewhere}
+"""
+WORKER_VARIABLES = "\n          ALIAS: !Ref Worker.Alias\n          WORKER: !Ref Worker\n          WORKER_ARN: !GetAtt Worker.Arn"
+
+
+def test_every_function_is_in_the_model_with_its_versions_aliases_and_async_config(written):
+    text = TEMPLATE.replace("Resources:\n", "Conditions:\n  Never: !Equals [a, b]\nResources:\n" + WORKERS, 1)
+    app = load_app(written(text.replace("TOPIC: !Ref Topic", "TOPIC: !Ref Topic" + WORKER_VARIABLES)))
+
+    # Worker is on no route and still a function of the model; Unused's condition is false; Inline has no
+    # local code (an error only if a route called it); Other publishes another stack's function.
+    assert set(app.functions) == {"Fn", "Worker"}
+    assert app.routed_functions == {"Fn"}
+    worker = app.functions["Worker"]
+    assert worker.versions == ("1",)
+    assert worker.aliases == {"live": "1", "beta": "$LATEST"}
+    assert {k: (v.max_retries, v.max_event_age) for k, v in worker.async_configs.items()} == {
+        "live": (0, 120)
+    }
+    env = app.functions["Fn"].environment
+    assert env["WORKER"] == "wsapp-local-Worker"
+    assert env["WORKER_ARN"] == "arn:aws:lambda:us-east-1:123456789012:function:wsapp-local-Worker"
+    assert env["ALIAS"] == env["WORKER_ARN"] + ":live"
+
+
+def test_an_event_invoke_config_out_of_the_apis_range_is_one_line(written):
+    text = TEMPLATE.replace("Resources:\n", "Conditions:\n  Never: !Equals [a, b]\nResources:\n" + WORKERS, 1)
+    with pytest.raises(TemplateError) as caught:
+        load_app(written(text.replace("MaximumRetryAttempts: 0", "MaximumRetryAttempts: 5")))
+    assert str(caught.value) == "WorkerEventInvokeConfig: MaximumRetryAttempts 5 is not between 0 and 2"

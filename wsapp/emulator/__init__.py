@@ -11,6 +11,7 @@ from typing import Any
 
 _EXPORTS = {
     "Account": "wsapp.emulator.template.model",
+    "AsyncInvoke": "wsapp.emulator.awslambda.event_queue",
     "Behaviour": "wsapp.emulator.apigateway.config",
     "EmulatorError": "wsapp.emulator.errors",
     "HandlerImportError": "wsapp.emulator.errors",

@@ -26,6 +26,8 @@ from wsapp.emulator.apigateway.server import Gateway
 from wsapp.emulator.apigateway.tls import LOOPBACK_NAMES, LocalCA
 from wsapp.emulator.awslambda.dependencies import Dependencies
 from wsapp.emulator.awslambda.environment import LOCAL_CREDENTIALS
+from wsapp.emulator.awslambda.event_queue import AsyncInvoke
+from wsapp.emulator.awslambda.invoke_api import InvokeApi
 from wsapp.emulator.awslambda.lifecycle import Lifecycle
 from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute, default_isolation
 from wsapp.emulator.errors import EmulatorError
@@ -60,6 +62,8 @@ class LocalGateway:
         wait for an IDE to attach (``sam local invoke -d``).
     env_vars : SAM CLI's ``--env-vars`` content: ``{"Parameters": {...}, "FunctionId": {...}}``.
     lifecycle : init limit, idle reaping, shutdown grace (``awslambda.pool.Lifecycle``).
+    async_invoke : the event queue's retry delays and limits for ``Event`` invocations of the Lambda
+        Invoke API (``awslambda.event_queue.AsyncInvoke``), served at ``gateway.lambda_endpoint``.
     inprocess_sdk : answer the functions' ``@connections`` and DynamoDB calls inside this process
         (botocore still serialises, validates, signs and parses them); False sends every call over HTTP.
     isolated_translation : run the SAM transform in a child process, so a long-running gateway does
@@ -104,6 +108,7 @@ class LocalGateway:
         tls: bool = False,
         tls_dir: str | Path | None = None,
         install_dependencies: bool = True,
+        async_invoke: AsyncInvoke | None = None,
     ) -> None:
         self.template = Path(template)
         self.install_dependencies = install_dependencies
@@ -130,11 +135,16 @@ class LocalGateway:
         self.tls, self.tls_dir = tls, tls_dir
         self.ca: LocalCA | None = None
         self._ssl: Any = None  # the server's ssl.SSLContext when tls
+        self.async_invoke = async_invoke
         self._hooks: list[Any] = []
         self.model: WebSocketApp | None = None
         self.gateway: Gateway | None = None
         self.runtimes: Mapping[str, Any] = {}  # logical id → the function's pool (``.invocations``…)
         self.lambda_service: LambdaService | None = None
+        self.invoke_api: InvokeApi | None = None
+        self.lambda_port = 0
+        self._lambda_sock: socket.socket | None = None
+        self._lambda_runner: web.AppRunner | None = None
         self._channel: SdkChannel | None = None
         self._dynamodb: EmbeddedServices | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -157,6 +167,14 @@ class LocalGateway:
     def ca_bundle(self) -> str | None:
         """With ``tls``: the local CA's certificate (PEM) for clients to trust, else None."""
         return str(self.ca.cert_path) if self.ca is not None else None
+
+    @property
+    def lambda_endpoint(self) -> str:
+        """The Lambda API (Invoke) endpoint, ``http://127.0.0.1:{port}``: what the functions' SDKs reach
+        through ``AWS_ENDPOINT_URL_LAMBDA``, and what to give ``boto3.client("lambda", endpoint_url=…)``.
+        A port of its own, as Lambda's endpoint is another host than API Gateway's."""
+        self._model  # noqa: B018 - only while running
+        return f"http://{self._internal_host}:{self.lambda_port}"
 
     @property
     def callback_urls(self) -> list[str]:
@@ -244,9 +262,16 @@ class LocalGateway:
         if self.tls:
             self.ca = LocalCA.load_or_create(self.tls_dir)
             self._ssl = self.ca.server_context(self._tls_names)
-        sock = self._bind()
+        sock = self._bind(self.host, self.port)
         self.port = sock.getsockname()[1]
-        wiring = {"AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.management_endpoint}
+        self._lambda_sock = self._bind(self._internal_host, 0)
+        self.lambda_port = self._lambda_sock.getsockname()[1]
+        # botocore and the AWS SDK for JavaScript v3 both read AWS_ENDPOINT_URL_<SERVICE ID> (here
+        # "Lambda") before AWS_ENDPOINT_URL, so Lambda calls come here and never reach moto.
+        wiring = {
+            "AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI": self.management_endpoint,
+            "AWS_ENDPOINT_URL_LAMBDA": self.lambda_endpoint,
+        }
         if self.ca is not None:
             # The functions trust the local CA: botocore (AWS_CA_BUNDLE), Python's ssl (SSL_CERT_FILE,
             # which replaces the default roots: the bundle has them too), Node.js (which adds these).
@@ -260,6 +285,7 @@ class LocalGateway:
             # Every SDK call of the functions stays on this machine: AWS_ENDPOINT_URL for all services.
             self._dynamodb = EmbeddedServices(self._internal_host)
             endpoint = self._dynamodb.start()
+            self._dynamodb.lambda_endpoint = self.lambda_endpoint
             wiring |= {"AWS_ENDPOINT_URL": endpoint, "AWS_ENDPOINT_URL_DYNAMODB": endpoint}
             services = self._dynamodb
             create_all(self.model, lambda name: services.client(name, self.account.region))
@@ -283,8 +309,17 @@ class LocalGateway:
             dependencies=Dependencies(
                 project_cache(self.template), install=self.install_dependencies, sink=self.sink
             ),
+            prewarm=self.model.routed_functions,  # a worker only other functions invoke starts cold
         )
         self.runtimes = self.lambda_service.functions
+        self.invoke_api = InvokeApi(
+            self.lambda_service.functions,
+            self.model.functions,
+            account=self.account,
+            sink=self.sink,
+            request_ids=self.ids.uuid,
+            settings=self.async_invoke,
+        )
         self.gateway = Gateway(
             self.model,
             self.runtimes,
@@ -316,15 +351,16 @@ class LocalGateway:
             self._dynamodb.forget_tracked_models()
         memory.release(collect=False)  # bursts of handshakes and events leave freed memory behind
 
-    def _bind(self) -> socket.socket:
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+    @staticmethod
+    def _bind(host: str, port: int) -> socket.socket:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind((self.host, self.port))
+            sock.bind((host, port))
         except OSError as exc:
             sock.close()
-            raise EmulatorError(f"cannot listen on {self.host}:{self.port}: {exc.strerror}") from None
+            raise EmulatorError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
         sock.listen(1024)
         sock.setblocking(False)
         return sock
@@ -357,6 +393,12 @@ class LocalGateway:
 
     async def _open(self, sock: socket.socket) -> None:
         assert self.gateway is not None and self.lambda_service is not None
+        assert self.invoke_api is not None and self._lambda_sock is not None
+        self._lambda_runner = web.AppRunner(
+            self.invoke_api.web_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
+        await self._lambda_runner.setup()
+        await web.SockSite(self._lambda_runner, self._lambda_sock).start()
         route = None
         if self.inprocess_sdk and self.isolation == "process":
             # The functions' @connections and DynamoDB calls come back over a Unix socket, not TCP.
@@ -385,6 +427,8 @@ class LocalGateway:
     async def _close(self) -> None:
         if self.gateway is not None:
             await self.gateway.shutdown()  # every connection closed, its $disconnect delivered
+        if self.invoke_api is not None:
+            await self.invoke_api.close()  # queued Event invocations are dropped
         if self.lambda_service is not None:
             await self.lambda_service.stop()
         if self._channel is not None:
@@ -392,6 +436,9 @@ class LocalGateway:
             self._channel = None
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._lambda_runner is not None:
+            await self._lambda_runner.cleanup()
+            self._lambda_runner = None
 
     def _manage_from_channel(self, request: Any) -> tuple[int, dict[str, str], bytes]:
         """A function's ``@connections`` call over the SDK channel, decided on the gateway's loop."""
@@ -423,6 +470,10 @@ class LocalGateway:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=15)
         self._loop = self._thread = None
+        if self._lambda_sock is not None:
+            self._lambda_sock.close()  # already closed by its site if the loop ever served it
+            self._lambda_sock = None
+        self.invoke_api = None
         if self.lambda_service is not None:
             self.lambda_service.close_threads()
             self.lambda_service = None
@@ -466,4 +517,9 @@ def print_banner(gateway: LocalGateway, stream: IO[str] = sys.stdout) -> None:
     stream.write(f"WebSocket URL: {gateway.url}\nManagement endpoint: {gateway.management_endpoint}\n")
     if gateway.ca_bundle is not None:
         stream.write(f"CA certificate: {gateway.ca_bundle}\n")
+    """The lines ``wsapp local`` prints on start: WebSocket URL, Management endpoint, Lambda endpoint."""
+    stream.write(
+        f"WebSocket URL: {gateway.url}\nManagement endpoint: {gateway.management_endpoint}\n"
+        f"Lambda endpoint: {gateway.lambda_endpoint}\n"
+    )
     stream.flush()

@@ -22,3 +22,7 @@ class Lifecycle:
     # Python environments are forked from a server that imported boto3 once (a cold start of a few
     # milliseconds, shared memory); False starts a new interpreter for each environment.
     python_fork_server: bool = True
+    # How far Invoke API calls that wait for their function (RequestResponse) scale it past --concurrency:
+    # Lambda's default account concurrency [DOC §7]; past it they are throttled (429). Counted per
+    # function locally (AWS counts the whole account).
+    account_concurrency: int = 1000

@@ -20,7 +20,7 @@ def response(request_id: str, body: bytes, duration_ms: float) -> Invocation:
         value: Any = json.loads(body) if body else None
     except ValueError:
         value = body.decode("utf-8", "replace")
-    return Invocation(request_id, True, value, duration_ms=duration_ms)
+    return Invocation(request_id, True, value, duration_ms=duration_ms, body=body)
 
 
 def error_payload(body: bytes, error_type: str) -> dict[str, Any]:
@@ -34,6 +34,18 @@ def error_payload(body: bytes, error_type: str) -> dict[str, Any]:
     if "errorType" not in payload:
         payload["errorType"] = error_type or "Runtime.Unknown"
     return payload
+
+
+def runtime_error(request_id: str, body: bytes, error_type: str, duration_ms: float) -> Invocation:
+    """The runtime's ``/error`` post: its caller gets the document's bytes unchanged [RIE §1.3] when it is
+    a JSON object naming its ``errorType`` (else the completed :func:`error_payload`)."""
+    payload = error_payload(body, error_type)
+    try:
+        posted = json.loads(body)
+    except ValueError:
+        posted = None
+    unchanged = isinstance(posted, dict) and "errorType" in posted
+    return failed(request_id, payload, duration_ms, body=body if unchanged else None)
 
 
 def failed(request_id: str, payload: dict[str, Any], duration_ms: float, **flags: Any) -> Invocation:
@@ -67,13 +79,12 @@ def too_large(request_id: str, duration_ms: float) -> Invocation:
     return failed(request_id, payload, duration_ms)
 
 
-def throttled(request_id: str) -> Invocation:
-    """Lambda's 429 for a function at its reserved concurrency [AWS-REC §7]."""
-    payload = {
-        "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
-        "Type": "User",
-        "message": "Rate Exceeded.",
-    }
+def throttled(
+    request_id: str, reason: str = "ReservedFunctionConcurrentInvocationLimitExceeded"
+) -> Invocation:
+    """Lambda's 429 for a function at its reserved concurrency, or (``ConcurrentInvocationLimitExceeded``)
+    past the account's concurrency [AWS-REC §7]."""
+    payload = {"Reason": reason, "Type": "User", "message": "Rate Exceeded."}
     return Invocation(
         request_id, False, payload, "TooManyRequestsException", "Rate Exceeded.", throttled=True
     )

@@ -23,6 +23,8 @@ class _Invocation:
 
 def begin(sink: LogSink, function: str, request_id: str) -> None:
     _local.current = _Invocation(sink, f"[{function} {request_id}] ")
+    if _count and not (isinstance(sys.stdout, RoutedStream) and isinstance(sys.stderr, RoutedStream)):
+        _rewrap()  # someone replaced the streams since install() (pytest's capture does, between tests)
 
 
 def end() -> None:
@@ -91,6 +93,14 @@ def install() -> None:
                 _swapped.append((handler, stream))
                 known = originals.get(id(stream))
                 handler.stream = getattr(sys, known) if known else RoutedStream(stream)
+
+
+def _rewrap() -> None:
+    with _lock:
+        if _count and not isinstance(sys.stdout, RoutedStream):
+            sys.stdout = RoutedStream(sys.stdout)  # type: ignore[assignment]
+        if _count and not isinstance(sys.stderr, RoutedStream):
+            sys.stderr = RoutedStream(sys.stderr)  # type: ignore[assignment]
 
 
 def uninstall() -> None:

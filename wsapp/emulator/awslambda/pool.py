@@ -43,6 +43,7 @@ class _Job:
     body: bytes
     future: asyncio.Future[Invocation]
     timeout: float | None
+    arn: str  # Lambda-Runtime-Invoked-Function-Arn: the ARN the caller named
     env: ProcessEnvironment | None = None
     started: float = 0.0  # monotonic time the environment took it
     finished: bool = False
@@ -243,9 +244,7 @@ class FunctionPool:
         slot, job = self._finishing(env, request_id)
         if job is None or slot is None:
             return
-        self._finish(
-            slot, job, outcomes.failed(request_id, outcomes.error_payload(body, error_type), self._ms(job))
-        )
+        self._finish(slot, job, outcomes.runtime_error(request_id, body, error_type, self._ms(job)))
 
     def on_too_large(self, env: ProcessEnvironment, request_id: str) -> None:
         slot, job = self._finishing(env, request_id)
@@ -276,13 +275,25 @@ class FunctionPool:
 
     # -- delivering and finishing -------------------------------------------------------------------
     def submit(
-        self, event: Any, *, request_id: str | None = None, wait: float | None = None
+        self,
+        event: Any,
+        *,
+        request_id: str | None = None,
+        wait: float | None = None,
+        invoked_arn: str | None = None,
+        scale: bool = False,
     ) -> asyncio.Future[Invocation]:
         """Start an invocation; the future resolves to its :class:`Invocation` (see ``invocation.py``)."""
         loop = asyncio.get_running_loop()
         body = event if isinstance(event, bytes) else json.dumps(event).encode()
         timeout = None if self.debug else self.spec.timeout
-        job = _Job(request_id or self.request_ids(), body, loop.create_future(), timeout)
+        job = _Job(
+            request_id or self.request_ids(),
+            body,
+            loop.create_future(),
+            timeout,
+            invoked_arn or self.spec.arn,
+        )
         if wait is not None and not self.debug:
             job.timers.append(loop.call_later(wait, _give_up, job))
         if self._closing:
@@ -295,6 +306,12 @@ class FunctionPool:
             self._spawn(job)
         elif self.reserved is not None:
             _settle(job, outcomes.throttled(job.request_id))
+        elif scale and not self.debug:
+            # On-demand scaling up to the account's concurrency [DOC §7]; past it Lambda throttles.
+            if self.live < self.lifecycle.account_concurrency:
+                self._spawn(job)
+            else:
+                _settle(job, outcomes.throttled(job.request_id, "ConcurrentInvocationLimitExceeded"))
         else:
             self._queue.append(job)
         return job.future
@@ -340,7 +357,7 @@ class FunctionPool:
         remaining = timeout - (time.monotonic() - job.started)
         deadline_ms = int(time.time() * 1000 + remaining * 1000)
         self._emit(env, platform.start(job.request_id), job.request_id)
-        env.deliver(job.request_id, deadline_ms, self.spec.arn, _trace_id(), job.body)
+        env.deliver(job.request_id, deadline_ms, job.arn, _trace_id(), job.body)
         if job.timeout is not None:
             job.timers.append(asyncio.get_running_loop().call_later(max(0.0, remaining), self._expire, job))
         self._watch_memory()

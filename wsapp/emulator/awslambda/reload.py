@@ -17,10 +17,13 @@ from pathlib import Path
 
 _EMULATOR_PACKAGE = __name__.rsplit(".", 1)[0]  # wsapp.emulator
 _OWN = (_EMULATOR_PACKAGE, "wsapp.cli")
+# As modules name their files (through a symlinked venv, say) and resolved: a venv linked into the code
+# folder is still installed packages, never function code to purge.
 _INSTALLED = tuple(
     {
-        str(Path(p).resolve())
+        form
         for p in (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"], sys.prefix)
+        for form in (str(Path(p).absolute()), str(Path(p).resolve()))
     }
 )
 

@@ -13,7 +13,7 @@ import dataclasses
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,6 +106,7 @@ class LambdaService:
         lifecycle: Lifecycle | None = None,
         host: str = "127.0.0.1",
         dependencies: Dependencies | None = None,
+        prewarm: Collection[str] | None = None,
     ) -> None:
         isolation = isolation or default_isolation()
         if isolation not in ISOLATIONS:
@@ -128,6 +129,8 @@ class LambdaService:
         )
         self.module_paths: dict[str, ModulePath] = {}
         self._added_to_sys_path: list[str] = []
+        # Started with the service (a bad handler fails at start); the others start on first invocation.
+        self.prewarm = set(self.specs if prewarm is None else prewarm)
         self.functions: dict[str, FunctionPool | FunctionRuntime] = {}
         self._versions: CodeVersions | None = None
         self._installed = False
@@ -242,7 +245,7 @@ class LambdaService:
                 task = asyncio.get_running_loop().create_task(pool.prewarm())
                 task.add_done_callback(lambda t, name=logical: self._debugged_init_done(name, t))
                 self._background.add(task)
-            else:
+            elif logical in self.prewarm:
                 waits.append(pool.prewarm())
         results = await asyncio.gather(*waits, return_exceptions=True)
         for result in results:
@@ -291,8 +294,11 @@ class LambdaService:
                 request_ids=self.request_ids,
                 watcher=watcher,
                 enforce_timeout=not debug,
+                account_concurrency=(self.lifecycle or Lifecycle()).account_concurrency,
             )
             self.functions[logical] = runtime
+            if logical not in self.prewarm:
+                continue
             environ.set_thread_environment(dict(runtime.environment))
             try:
                 runtime.handler()  # its init phase now, so a bad Handler string fails at start

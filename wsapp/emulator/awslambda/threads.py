@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from wsapp.emulator.awslambda import environ, output
+from wsapp.emulator.awslambda import environ, outcomes, output
 from wsapp.emulator.awslambda.invocation import Invocation
 from wsapp.emulator.awslambda.reload import CodeWatcher
 from wsapp.emulator.errors import HandlerImportError
@@ -37,10 +37,10 @@ _import_lock = threading.RLock()
 class LambdaContext:
     """The context object Lambda's Python runtime passes (awslambdaric's attribute names and types)."""
 
-    def __init__(self, spec: FunctionSpec, request_id: str, deadline: float) -> None:
+    def __init__(self, spec: FunctionSpec, request_id: str, deadline: float, arn: str | None = None) -> None:
         self.function_name = spec.name
         self.function_version = "$LATEST"
-        self.invoked_function_arn = spec.arn
+        self.invoked_function_arn = arn or spec.arn
         self.memory_limit_in_mb = str(spec.memory)  # a string on Lambda, read from the environment
         self.aws_request_id = request_id
         self.log_group_name = f"/aws/lambda/{spec.name}"
@@ -77,8 +77,10 @@ class _Job:
     request_id: str
     timeout: float | None
     done: Callable[[Invocation], None]
+    arn: str | None = None  # the ARN the caller named
     abandoned: bool = False
     worker: _Worker | None = field(default=None, repr=False)
+    counted_out: bool = False  # no longer counted as running (see FunctionRuntime._finished)
     started: float | None = None  # monotonic time an environment took it (queued time is not run time)
 
 
@@ -97,7 +99,7 @@ class _Worker(threading.Thread):
             if job is None:
                 return
             job.worker, job.started = self, time.monotonic()
-            result = runtime._run(job.event, job.request_id, job.timeout)
+            result = runtime._run(job.event, job.request_id, job.timeout, job.arn)
             job.done(result)
             if job.abandoned:
                 return  # timed out: Lambda discards this environment; a fresh one replaced it
@@ -115,11 +117,15 @@ class FunctionRuntime:
         request_ids: Callable[[], str] = lambda: str(uuid.uuid4()),
         watcher: CodeWatcher | None = None,
         enforce_timeout: bool = True,
+        account_concurrency: int = 1000,
     ) -> None:
         self.spec = spec
         self.environment = lambda_environment(spec, account, extra_env)
         self.sink = sink
-        self.concurrency = concurrency
+        # ReservedConcurrentExecutions caps the function and throttles past the cap [DOC §7].
+        self.reserved = spec.reserved_concurrency
+        self.concurrency = concurrency if self.reserved is None else self.reserved
+        self.account_concurrency = account_concurrency
         self.request_ids = request_ids
         self.watcher = watcher
         self.enforce_timeout = enforce_timeout
@@ -128,6 +134,7 @@ class FunctionRuntime:
         self._lock = threading.Lock()
         self._idle = 0
         self._live = 0
+        self._running = 0  # invocations taken and not yet finished (what reserved concurrency counts)
         self.invocations = 0
 
     # -- import ---------------------------------------------------------------------------------
@@ -160,14 +167,16 @@ class FunctionRuntime:
         return func
 
     # -- one invocation, in the calling thread ----------------------------------------------------
-    def _run(self, event: Any, request_id: str, timeout: float | None) -> Invocation:
+    def _run(self, event: Any, request_id: str, timeout: float | None, arn: str | None = None) -> Invocation:
         start = time.monotonic()
         deadline = start + (timeout if timeout is not None else self.spec.timeout)
         output.begin(self.sink, self.spec.logical_id, request_id)
         try:
             func = self.handler()
+            if isinstance(event, bytes):  # a payload as the Invoke API received it
+                event = json.loads(event)
             # The event is built afresh for each invocation, so the handler may keep or change it.
-            value = func(event, LambdaContext(self.spec, request_id, deadline))
+            value = func(event, LambdaContext(self.spec, request_id, deadline, arn))
             try:
                 value = json.loads(json.dumps(value))  # Lambda serialises the result to JSON
             except (TypeError, ValueError) as exc:
@@ -182,19 +191,33 @@ class FunctionRuntime:
             # Lambda prints the error and traceback to the function's log, never to the client.
             print(f"[ERROR] {type(exc).__name__}: {exc}", file=sys.stderr)
             traceback.print_exc(file=sys.stderr)
-            return self._error(request_id, start, type(exc).__name__, str(exc))
+            # The handler's frames only, as awslambdaric strips its own [PYRIC bootstrap.py, §1.4].
+            frames = traceback.extract_tb(exc.__traceback__)[1:]
+            trace = traceback.format_list(frames)
+            return self._error(request_id, start, type(exc).__name__, str(exc), trace)
         finally:
             self.invocations += 1
             output.end()
 
     @staticmethod
-    def _error(request_id: str, start: float, kind: str, message: str) -> Invocation:
+    def _error(
+        request_id: str, start: float, kind: str, message: str, trace: list[str] | None = None
+    ) -> Invocation:
+        """A failed invocation with the Python runtime's error document [AWS-REC §1.4]."""
+        payload = {
+            "errorMessage": message,
+            "errorType": kind,
+            "requestId": request_id,
+            "stackTrace": trace or [],
+        }
         return Invocation(
             request_id,
             False,
+            payload,
             error_type=kind,
             error_message=message,
             duration_ms=(time.monotonic() - start) * 1000,
+            body=json.dumps(payload).encode(),  # as awslambdaric serialises it
         )
 
     def invoke_here(self, event: Any) -> Invocation:
@@ -206,21 +229,46 @@ class FunctionRuntime:
             environ.set_thread_environment(None)
 
     # -- pooled, for the gateway ------------------------------------------------------------------
+    @property
+    def live(self) -> int:
+        """Environments (worker threads) started and not abandoned."""
+        return self._live
+
     def _idle_inc(self, delta: int) -> None:
         with self._lock:
             self._idle += delta
 
-    def _submit(self, job: _Job) -> None:
+    def _submit(self, job: _Job, scale: bool = False) -> bool:
+        """Queue the job (False: throttled, it never runs). ``scale``: past the local concurrency, up to
+        the account's, rather than wait for a busy environment (see ``invocation.Function``)."""
         with self._lock:
-            spawn = self._idle == 0 and self._live < self.concurrency
+            if self.reserved is not None and self._running >= self.reserved:
+                return False
+            self._running += 1
+            cap = self.account_concurrency if scale and self.reserved is None else self.concurrency
+            spawn = self._idle == 0 and self._live < cap
             if spawn:
                 self._live += 1
         self._jobs.put(job)
         if spawn:
             _Worker(self).start()
+        return True
+
+    def _finished(self, job: _Job) -> None:
+        """Once per job: its worker returned, or it was abandoned on timeout."""
+        with self._lock:
+            if not job.counted_out:
+                job.counted_out = True
+                self._running -= 1
 
     def submit(
-        self, event: Any, *, request_id: str | None = None, wait: float | None = None
+        self,
+        event: Any,
+        *,
+        request_id: str | None = None,
+        wait: float | None = None,
+        invoked_arn: str | None = None,
+        scale: bool = False,
     ) -> Future[Invocation]:
         """Start an invocation in a warm environment; the future resolves to its :class:`Invocation`.
 
@@ -233,6 +281,7 @@ class FunctionRuntime:
         future: Future[Invocation] = loop.create_future()
 
         def done(result: Invocation) -> None:
+            self._finished(job)
             try:
                 loop.call_soon_threadsafe(_settle, future, result)
             except RuntimeError:  # the gateway stopped (its loop closed) while this ran: nobody waits
@@ -240,8 +289,10 @@ class FunctionRuntime:
 
         request_id = request_id or self.request_ids()
         timeout = self.spec.timeout if self.enforce_timeout else None
-        job = _Job(event, request_id, timeout, done)
-        self._submit(job)
+        job = _Job(event, request_id, timeout, done, invoked_arn)
+        if not self._submit(job, scale):
+            future.set_result(outcomes.throttled(request_id))
+            return future
         timers = []
         if wait is not None:
             timers.append(loop.call_later(wait, self._give_up, job, future))
@@ -269,20 +320,12 @@ class FunctionRuntime:
             timers.append(asyncio.get_running_loop().call_later(remaining, self._expire, job, future, timers))
             return
         job.abandoned = True
+        self._finished(job)
         with self._lock:
             self._live -= 1  # its thread may never return; the slot goes to a fresh environment
         message = f"Task timed out after {self.spec.timeout:.2f} seconds"
         self.sink.emit(f"[{self.spec.logical_id} {job.request_id}] {message}\n")
-        future.set_result(
-            Invocation(
-                job.request_id,
-                False,
-                error_type="Sandbox.Timedout",
-                error_message=message,
-                timed_out=True,
-                duration_ms=self.spec.timeout * 1000,
-            )
-        )
+        future.set_result(outcomes.timed_out(job.request_id, self.spec.timeout))
 
     async def invoke(
         self, event: Any, request_id: str | None = None, wait: float | None = None

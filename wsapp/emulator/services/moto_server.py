@@ -11,6 +11,7 @@ response handler directly. moto is imported when the first request or resource n
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import threading
@@ -45,6 +46,7 @@ class EmbeddedServices:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.host = host
         self.endpoint = ""
+        self.lambda_endpoint = ""  # where Lambda calls belong (the gateway's Invoke API)
         self.down = False
         self._dynamodb: Any = None
         self._dispatcher: Any = None
@@ -87,10 +89,23 @@ class EmbeddedServices:
                 [("x-amzn-ErrorType", "ServiceUnavailable"), ("Content-Type", "application/x-amz-json-1.0")],
             )
             return [b'{"__type":"com.amazonaws.dynamodb.v20120810#ServiceUnavailable","message":"outage"}']
+        if "/lambda/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+            return self._not_lambda(start_response)
         dynamodb, dispatcher = self._apps()
         if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
             return dynamodb(environ, start_response)
         return dispatcher(environ, start_response)
+
+    def _not_lambda(self, start_response: Any) -> Any:
+        """moto's Lambda would run functions in Docker: Lambda calls that land here (an explicit
+        ``endpoint_url``, or ``wsapp invoke``) are refused, naming the endpoint that serves them."""
+        where = self.lambda_endpoint or "the Lambda endpoint of `wsapp local` (gateway.lambda_endpoint)"
+        message = f"the embedded services do not serve Lambda; send Lambda calls to {where}"
+        start_response(
+            "404 Not Found",
+            [("x-amzn-ErrorType", "UnknownOperationException"), ("Content-Type", "application/json")],
+        )
+        return [json.dumps({"Type": "User", "message": message}).encode()]
 
     def client(self, service: str, region: str) -> Any:
         """A boto3 client for the embedded endpoint, on a session of its own (boto3's default one belongs

@@ -31,6 +31,11 @@ class LayerSpec:
     # Metadata.BuildMethod: ``sam build`` puts the content under python/ (python3.x) or nodejs/ (nodejs*)
     # and installs its requirements.txt/package.json there; without one the folder is /opt as it is.
     build_method: str | None = None
+class AsyncConfig:
+    """``AWS::Lambda::EventInvokeConfig`` of one qualifier: how Lambda retries its async invocations."""
+
+    max_retries: int | None = None  # MaximumRetryAttempts, 0-2 (None: Lambda's default, 2)
+    max_event_age: int | None = None  # MaximumEventAgeInSeconds, 60-21600 (None: 6 hours)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,11 @@ class FunctionSpec:
     reserved_concurrency: int | None = None  # ReservedConcurrentExecutions: a cap, and throttling past it
     layers: tuple[LayerSpec, ...] = ()  # Layers, in order (a later layer's files win in /opt)
     architecture: str = "x86_64"  # Architectures[0]
+    # What the Invoke API's Qualifier may name besides $LATEST: the template's AWS::Lambda::Version
+    # numbers, its aliases (name -> the version they point at), and per-qualifier async settings.
+    versions: tuple[str, ...] = ()
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    async_configs: Mapping[str, AsyncConfig] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,9 +103,17 @@ class WebSocketApp:
     stage: str
     selection_expression: str
     routes: Mapping[str, RouteSpec]
-    functions: Mapping[str, FunctionSpec]
+    functions: Mapping[str, FunctionSpec]  # every function of the template, by logical id
     tables: tuple[TableSpec, ...]
     account: Account
     parameters: Mapping[str, str] = field(repr=False)
     stage_variables: Mapping[str, str] = field(default_factory=dict)
     resources: tuple[ResourceSpec, ...] = ()
+
+    @property
+    def routed_functions(self) -> frozenset[str]:
+        """The functions API Gateway calls (routes and the authorizer): warm from the start. The others
+        (``functions`` holds every function of the template) start on their first invocation."""
+        names = {r.function.logical_id for r in self.routes.values() if r.function is not None}
+        names |= {r.authorizer.function.logical_id for r in self.routes.values() if r.authorizer is not None}
+        return frozenset(names)

@@ -73,7 +73,8 @@ def arn(account: Account, service: str, resource: str, *, regional: bool = True)
 
 
 def ref_value(kind: str, physical: str, account: Account) -> str:
-    """What ``Ref`` returns for a resource of ``kind`` [CloudFormation "Return values"]."""
+    """What ``Ref`` returns for a resource of ``kind`` [CloudFormation "Return values"]: for a function
+    its name, for a version or an alias its ARN (their physical id, see ``template/functions.py``)."""
     if kind == "AWS::SQS::Queue":
         return queue_url(physical, account)
     if kind == "AWS::SNS::Topic":
@@ -125,6 +126,13 @@ def attribute(kind: str, physical: str, attr: str, account: Account, props: Mapp
             "RegionalDomainName": f"d-{zlib.crc32(physical.encode()):010d}.execute-api.{region}.{suffix}",
         },
     }
+    if kind in ("AWS::Lambda::Version", "AWS::Lambda::Alias"):
+        # Their physical id is already their ARN: the function's, with the version or alias appended.
+        function_arn, _, qualifier = physical.rpartition(":")
+        return {
+            "AWS::Lambda::Version": {"Version": qualifier, "FunctionArn": function_arn},
+            "AWS::Lambda::Alias": {"AliasArn": physical},
+        }[kind].get(attr)
     if kind == "AWS::ApiGatewayV2::Api":
         scheme = "wss" if props.get("ProtocolType") == "WEBSOCKET" else "https"
         return {

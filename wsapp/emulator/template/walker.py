@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from wsapp.emulator.errors import TemplateError
+from wsapp.emulator.template import functions
 from wsapp.emulator.template.code import LOCAL_BUCKET
 from wsapp.emulator.template.intrinsics import NO_VALUE, Resolver
 from wsapp.emulator.template.model import (
@@ -24,8 +25,7 @@ from wsapp.emulator.template.model import (
 from wsapp.emulator.template.resources import NAME_PROPERTY, attribute, physical_name, ref_value
 
 DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000  # API Gateway's default (and maximum) integration timeout
-DEFAULT_LAMBDA_TIMEOUT = 3  # CloudFormation's default Timeout for AWS::Lambda::Function
-DEFAULT_LAMBDA_MEMORY = 128
+FUNCTION = "AWS::Lambda::Function"
 MAX_LAYERS = 5  # "Cannot reference more than 5 layers." [DG23:invocation-layers.md, reference §4]
 _FUNCTION_ARN_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
 # The properties the emulator reads, per kind (others are never resolved, so never in its way).
@@ -105,6 +105,7 @@ class Walker:
             "AWS::URLSuffix": "amazonaws.com",
         }
         self.physical = self._physical_ids(cfn.get("Conditions"))
+        self.qualifiers = self._qualifier_ids(cfn.get("Conditions"))  # Version/Alias → its function
         refs: dict[str, Any] = {
             **parameters,
             **{n: self._ref(n, self.physical[n]) for n in self.resources},
@@ -143,6 +144,30 @@ class Walker:
                 physical[logical] = physical_name(kind, logical, names[logical], self.account, self._ids)
         return physical
 
+    def _qualifier_ids(self, conditions: Mapping[str, Any] | None) -> dict[str, str]:
+        """Versions' and aliases' physical ids are ARNs of their function's (so ``Ref`` is that ARN)."""
+        names = {f: self.physical[f] for f in self._of_type(FUNCTION)}
+        arns = {f: str(attribute(FUNCTION, n, "Arn", self.account, {})) for f, n in names.items()}
+        known = {**self.parameters, **self.pseudo, **{n: self._ref(n, p) for n, p in self.physical.items()}}
+
+        def arn_of(logical: str, attr: str, where: str) -> Any:
+            return (
+                arns[logical]
+                if logical in arns and attr == "Arn"
+                else self._unknown_att(logical, attr, where)
+            )
+
+        resolver = Resolver(known, arn_of, conditions)
+        active = {
+            n: r
+            for n, r in self.resources.items()
+            if "Condition" not in r or resolver.condition(r["Condition"], n)
+        }
+        found = functions.qualifier_arns(active, names, arns, resolver.resolve)
+        for logical, (_, qualified) in found.items():
+            self.physical[logical] = qualified
+        return {logical: function for logical, (function, _) in found.items()}
+
     def _ref(self, logical: str, physical: str) -> str:
         return ref_value(self.resources[logical].get("Type", ""), physical, self.account)
 
@@ -175,6 +200,10 @@ class Walker:
     def _of_type(self, kind: str) -> list[str]:
         return [name for name, r in self.resources.items() if r.get("Type") == kind]
 
+    def _active(self, logical: str) -> bool:
+        resource = self.resources[logical]
+        return "Condition" not in resource or self.resolver.condition(resource["Condition"], logical)
+
     def app(self, api: str | None) -> WebSocketApp:
         apis = [
             n
@@ -195,6 +224,12 @@ class Walker:
         stage, stage_variables = self._stage(api_id, api_logical)
         authorizers = self._authorizers(api_id)
         routes = self._routes(api_id, authorizers)
+        for logical in self._of_type(FUNCTION):
+            # Every function, not only those API Gateway calls: others reach them through the Lambda API.
+            # One without local code (a plain AWS::Lambda::Function) cannot run; that is an error only
+            # when a route calls it.
+            if logical not in self.functions and logical in self.code_roots and self._active(logical):
+                self._function(logical)
         return WebSocketApp(
             api_logical_id=api_logical,
             api_id=api_id,
@@ -235,7 +270,7 @@ class Walker:
         if not match:
             raise TemplateError(f"integration URI {uri!r} does not name a Lambda function", where)
         arn = match.group(1)
-        for logical in self._of_type("AWS::Lambda::Function"):
+        for logical in self._of_type(FUNCTION):
             own = self._get_att(logical, "Arn")
             if arn == own or arn.startswith(own + ":"):  # a version or alias qualifier
                 return self._function(logical)
@@ -244,43 +279,33 @@ class Walker:
     def _function(self, logical: str) -> FunctionSpec:
         if logical in self.functions:
             return self.functions[logical]
-        props = self._props(
+        mine = [q for q, function in self.qualifiers.items() if function == logical]
+        qualifier = {q: self.physical[q].rsplit(":", 1)[1] for q in mine}
+        versions = tuple(qualifier[q] for q in mine if self.resources[q]["Type"] == functions.VERSION)
+        aliases = {
+            qualifier[q]: str(self._props(q, "FunctionVersion").get("FunctionVersion", "$LATEST"))
+            for q in mine
+            if self.resources[q]["Type"] == functions.ALIAS
+        }
+        configs = {}
+        for config in self._of_type(functions.EVENT_INVOKE_CONFIG):
+            keys = ("FunctionName", "Qualifier", "MaximumRetryAttempts", "MaximumEventAgeInSeconds")
+            props = self._props(config, *keys)
+            if props and functions.function_name_of(props.get("FunctionName")) == self.physical[logical]:
+                key, value = functions.async_config(props, config)
+                configs[key] = value
+        props = self._props(logical, *functions.READ)
+        props_layers = props.get("Layers")
+        spec = functions.build(
             logical,
-            "Handler",
-            "Runtime",
-            "Timeout",
-            "MemorySize",
-            "Environment",
-            "ReservedConcurrentExecutions",
-            "Layers",
-            "Architectures",
-        )
-        handler = props.get("Handler")
-        runtime = str(props.get("Runtime", ""))
-        # module.function is Python's and Node.js's form; a custom runtime's bootstrap reads _HANDLER as
-        # it likes, and an unsupported runtime is refused by name when its environment starts.
-        if runtime.startswith(("python", "nodejs")) and (not isinstance(handler, str) or "." not in handler):
-            raise TemplateError(f"Handler {handler!r} is not of the form module.function", logical)
-        root = self.code_roots.get(logical)
-        if root is None:
-            raise TemplateError(
-                "has no local code (its Code is on S3 or an image: give CodeUri or a local Code path)",
-                logical,
-            )
-        variables = (props.get("Environment") or {}).get("Variables") or {}
-        spec = FunctionSpec(
-            logical_id=logical,
+            props,
             name=self.physical[logical],
-            handler="" if handler is None else str(handler),
-            code_root=root,
-            runtime=str(props.get("Runtime", "")),
-            timeout=float(props.get("Timeout", DEFAULT_LAMBDA_TIMEOUT)),
-            memory=int(props.get("MemorySize", DEFAULT_LAMBDA_MEMORY)),
-            environment={k: str(v) for k, v in variables.items() if v is not NO_VALUE},
             arn=self._get_att(logical, "Arn"),
-            reserved_concurrency=_optional_int(props.get("ReservedConcurrentExecutions")),
-            layers=self._function_layers(props.get("Layers"), logical),
-            architecture=str((props.get("Architectures") or ["x86_64"])[0]),
+            code_root=self.code_roots.get(logical),
+            layers=self._function_layers(props_layers, logical),
+            versions=versions,
+            aliases=aliases,
+            async_configs=configs,
         )
         self.functions[logical] = spec
         return spec
@@ -374,7 +399,3 @@ def _counter_ids() -> Callable[[], str]:
     """Deterministic 10-character lowercase physical ids (API Gateway's id format)."""
     count = iter(range(1, 10**9))
     return lambda: f"{next(count):010d}".replace("0", "a")
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
