@@ -148,9 +148,10 @@ def test_every_function_is_in_the_model_with_its_versions_aliases_and_async_conf
     text = TEMPLATE.replace("Resources:\n", "Conditions:\n  Never: !Equals [a, b]\nResources:\n" + WORKERS, 1)
     app = load_app(written(text.replace("TOPIC: !Ref Topic", "TOPIC: !Ref Topic" + WORKER_VARIABLES)))
 
-    # Worker is on no route and still a function of the model; Unused's condition is false; Inline has no
-    # local code (an error only if a route called it); Other publishes another stack's function.
-    assert set(app.functions) == {"Fn", "Worker"}
+    # Worker is on no route and still a function of the model; Unused's condition is false; Inline's
+    # ZipFile is its index.py; Other publishes another stack's function.
+    assert set(app.functions) == {"Fn", "Worker", "Inline"}
+    assert (app.functions["Inline"].code_root / "index.py").read_text() == "x"
     assert app.routed_functions == {"Fn"}
     worker = app.functions["Worker"]
     assert worker.versions == ("1",)

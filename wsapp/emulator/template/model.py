@@ -31,6 +31,9 @@ class LayerSpec:
     # Metadata.BuildMethod: ``sam build`` puts the content under python/ (python3.x) or nodejs/ (nodejs*)
     # and installs its requirements.txt/package.json there; without one the folder is /opt as it is.
     build_method: str | None = None
+
+
+@dataclass(frozen=True)
 class AsyncConfig:
     """``AWS::Lambda::EventInvokeConfig`` of one qualifier: how Lambda retries its async invocations."""
 
