@@ -36,8 +36,8 @@ ROLE = """\
 ECHO = "def handler(event, context):\n    return {'statusCode': 200, 'body': WHO + ':' + event['body']}\n"
 
 
-def _serve_one(template, text="hi"):
-    with LocalGateway(template) as gw:
+def _serve_one(template, text="hi", **options):
+    with LocalGateway(template, **options) as gw:
         ws = websocket.create_connection(gw.url, timeout=20)
         try:
             ws.send(text)
@@ -111,7 +111,7 @@ def test_inline_nodejs_code_is_index_js(tmp_path):
       InlineCode: |
         exports.handler = async (event) => ({statusCode: 200, body: "node:" + event.body});
 """
-    assert _serve_one(_template(tmp_path, fn)) == "node:hi"
+    assert _serve_one(_template(tmp_path, fn), isolation="process") == "node:hi"  # Node: processes only
     assert (tmp_path / ".wsapp" / "inline" / "Fn" / "index.js").is_file()
 
 

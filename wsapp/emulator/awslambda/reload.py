@@ -15,8 +15,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-_EMULATOR_PACKAGE = __name__.rsplit(".", 1)[0]  # wsapp.emulator
-_OWN = (_EMULATOR_PACKAGE, "wsapp.cli")
+# The emulator and the CLI are never function code, even when a template's CodeUri is the folder that
+# holds them (this repository's own template): purging them would leave two EmulatorError classes.
+_OWN = ("wsapp.emulator", "wsapp.cli")
 # As modules name their files (through a symlinked venv, say) and resolved: a venv linked into the code
 # folder is still installed packages, never function code to purge.
 _INSTALLED = tuple(

@@ -136,6 +136,7 @@ class LambdaService:
         self._installed = False
         self._background: set[asyncio.Task[None]] = set()
         self._forkserver: ForkServer | None = None
+        self._watcher: CodeWatcher | None = None
         self._check()
 
     def _check(self) -> None:
@@ -281,6 +282,7 @@ class LambdaService:
         self._share_module_path()
         watcher = CodeWatcher(self._watched_roots())
         watcher.purge()  # a fresh cold start for every function
+        self._watcher = watcher
         debug = self.debugging.enabled
         for logical, spec in self.specs.items():
             overrides = overrides_for(spec, self.env_vars)
@@ -325,6 +327,11 @@ class LambdaService:
         for function in self.functions.values():
             if isinstance(function, FunctionRuntime):
                 function.close()
+        if self._watcher is not None:
+            # This process's sys.modules outlives the service: a later gateway whose function has a
+            # module of the same name (index, app) in another folder must import its own, not ours.
+            self._watcher.purge()
+            self._watcher = None
         for entry in self._added_to_sys_path:
             if entry in sys.path:
                 sys.path.remove(entry)
