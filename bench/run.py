@@ -823,12 +823,19 @@ async def measure_servers(
     table.add("broadcast to 1,000 connections", "s", fan, [absolute(bench, "≤ 2 s", fan, lambda v: v <= 2.0)])
     held, _ = await bench.across("idle", lambda k, s: idle(s, idle_count, 2.0), wsapp_and_ceiling)
     rss = {k: h["rss_mb"] for k, h in held.items()}
-    fine = {k: h["rss_mb"] <= 300 and h["dropped"] == 0 and h["unanswered"] == 0 for k, h in held.items()}
+    # The whole process tree: process isolation's warm environments count (issue 10: 400 MB), thread
+    # isolation is one process (300 MB).
+    ceilings = {"process": 400, "thread": 300}
+    fine = {
+        k: h["rss_mb"] <= ceilings.get(k, 300) and h["dropped"] == 0 and h["unanswered"] == 0
+        for k, h in held.items()
+    }
+    shown = " / ".join(f"{k} ≤ {ceilings[k]} MB" for k in table.wsapp)
     table.add(
         f"{idle_count:,} idle connections: RSS",
         "MB",
         rss,
-        [Goal("≤ 300 MB, none dropped", [fine[c] for c in table.wsapp])],
+        [Goal(f"{shown}, none dropped", [fine[c] for c in table.wsapp])],
     )
     table.add(f"{idle_count:,} idle connections: PSS", "MB", {k: h["pss_mb"] for k, h in held.items()})
     table.add(
