@@ -120,3 +120,4 @@ def test_code_on_s3_is_one_line_naming_the_function(tmp_path):
     with pytest.raises(TemplateError) as failure:
         LocalGateway(_template(tmp_path, fn)).start()
     assert str(failure.value) == "Fn: CodeUri is on S3; it must be a local folder to run locally"
+
