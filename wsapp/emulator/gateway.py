@@ -312,6 +312,8 @@ class LocalGateway:
             prewarm=self.model.routed_functions,  # a worker only other functions invoke starts cold
         )
         self.runtimes = self.lambda_service.functions
+        for line in self.model.not_run:
+            self.sink.emit(f"warning: {line}\n")
         self.invoke_api = InvokeApi(
             self.lambda_service.functions,
             self.model.functions,

@@ -113,6 +113,10 @@ class WebSocketApp:
     stage_variables: Mapping[str, str] = field(default_factory=dict)
     resources: tuple[ResourceSpec, ...] = ()
 
+    # What the template declares and the emulator does not run yet (event sources, schedules): one line
+    # each, printed as a warning at start, so nothing is skipped in silence.
+    not_run: tuple[str, ...] = ()
+
     @property
     def routed_functions(self) -> frozenset[str]:
         """The functions API Gateway calls (routes and the authorizer): warm from the start. The others

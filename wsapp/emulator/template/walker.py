@@ -249,7 +249,28 @@ class Walker:
                 for kind in OTHER
                 for n in self._of_type(kind)
             ),
+            not_run=self._not_run(),
         )
+
+    def _not_run(self) -> tuple[str, ...]:
+        """A line for each trigger of a function that nothing runs locally yet (its function still exists
+        and can be invoked through the Invoke API)."""
+        lines = []
+        for name in self._of_type("AWS::Lambda::EventSourceMapping"):
+            try:
+                source = str(self._props(name, "EventSourceArn").get("EventSourceArn", ""))
+            except TemplateError:
+                source = ""  # named through something the emulator cannot resolve: say it generically
+            kinds = ("dynamodb", "sqs", "kinesis", "kafka", "mq")
+            kind = next((f"{k} " for k in kinds if f":{k}:" in source), "")
+            lines.append(f"{name}: the {kind}event source mapping does not run locally yet")
+        for name in self._of_type("AWS::SNS::Subscription"):
+            if str(self.resources[name].get("Properties", {}).get("Protocol", "")).lower() == "lambda":
+                lines.append(f"{name}: SNS deliveries to a function do not run locally yet")
+        for kind in ("AWS::Events::Rule", "AWS::Scheduler::Schedule"):
+            for name in self._of_type(kind):
+                lines.append(f"{name}: {kind} targets are not triggered locally yet")
+        return tuple(lines)
 
     def _for_api(self, kind: str, api_id: str) -> list[tuple[str, dict[str, Any]]]:
         found = [(n, self._props(n, *READ[kind])) for n in self._of_type(kind)]
