@@ -45,7 +45,7 @@ RESOURCES = """\
 """
 
 
-def test_event_sources_and_schedules_are_one_warning_each(tmp_path):
+def test_event_sources_and_schedules_not_run_yet_are_one_warning_each(tmp_path):
     (tmp_path / "sources_app.py").write_text("def handler(event, context):\n    return {'statusCode': 200}\n")
     (tmp_path / "template.yaml").write_text(HEADER + RESOURCES + integration("I", "Fn") + route("D", "$default", "I"))
     out = io.StringIO()
@@ -54,6 +54,5 @@ def test_event_sources_and_schedules_are_one_warning_each(tmp_path):
     warnings = sorted(line for line in out.getvalue().splitlines() if line.startswith("warning: "))
     assert warnings == [
         "warning: FnJobs: the sqs event source mapping does not run locally yet",
-        "warning: FnStream: the dynamodb event source mapping does not run locally yet",
         "warning: FnTick: AWS::Events::Rule targets are not triggered locally yet",
-    ]
+    ]  # FnStream, from the table's DynamoDB stream, runs (tests/apps/test_stream_notify.py)

@@ -27,6 +27,7 @@ from wsapp.emulator.apigateway.tls import LOOPBACK_NAMES, LocalCA
 from wsapp.emulator.awslambda.dependencies import Dependencies
 from wsapp.emulator.awslambda.environment import LOCAL_CREDENTIALS
 from wsapp.emulator.awslambda.event_queue import AsyncInvoke
+from wsapp.emulator.awslambda.event_sources import StreamPollers
 from wsapp.emulator.awslambda.invoke_api import InvokeApi
 from wsapp.emulator.awslambda.lifecycle import Lifecycle
 from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute, default_isolation
@@ -145,6 +146,7 @@ class LocalGateway:
         self.lambda_port = 0
         self._lambda_sock: socket.socket | None = None
         self._lambda_runner: web.AppRunner | None = None
+        self._pollers: StreamPollers | None = None
         self._channel: SdkChannel | None = None
         self._dynamodb: EmbeddedServices | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -420,6 +422,16 @@ class LocalGateway:
                 callback_tls=self.tls,
             )
         await self.lambda_service.start(route)
+        if self.model is not None and self.model.event_sources and self._dynamodb is not None:
+            services = self._dynamodb
+            region = self.account.region
+            self._pollers = StreamPollers(
+                self.model.event_sources,
+                self.lambda_service.functions,
+                lambda name: services.client(name, region),
+                self.sink,
+            )
+            await self._pollers.start()
         self._runner = web.AppRunner(
             self.gateway.web_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
         )
@@ -429,6 +441,9 @@ class LocalGateway:
     async def _close(self) -> None:
         if self.gateway is not None:
             await self.gateway.shutdown()  # every connection closed, its $disconnect delivered
+        if self._pollers is not None:
+            await self._pollers.stop()  # no new batches once the connections are gone
+            self._pollers = None
         if self.invoke_api is not None:
             await self.invoke_api.close()  # queued Event invocations are dropped
         if self.lambda_service is not None:

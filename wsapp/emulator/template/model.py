@@ -98,6 +98,20 @@ class ResourceSpec:
 
 
 @dataclass(frozen=True)
+class EventSourceSpec:
+    """An ``AWS::Lambda::EventSourceMapping`` (SAM ``Events: Type: DynamoDB``) the emulator runs."""
+
+    logical_id: str
+    function: str  # the function's logical id
+    source_arn: str  # as the template resolves it: what the records' eventSourceARN says
+    table: str  # the DynamoDB table whose stream it reads
+    batch_size: int = 100  # Lambda's default for DynamoDB streams
+    starting_position: str = "LATEST"
+    max_retries: int | None = None  # MaximumRetryAttempts; None (-1): until the records expire
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class WebSocketApp:
     """What the emulator serves: one WebSocket API and one of its stages."""
 
@@ -116,6 +130,7 @@ class WebSocketApp:
     # What the template declares and the emulator does not run yet (event sources, schedules): one line
     # each, printed as a warning at start, so nothing is skipped in silence.
     not_run: tuple[str, ...] = ()
+    event_sources: tuple[EventSourceSpec, ...] = ()
 
     @property
     def routed_functions(self) -> frozenset[str]:

@@ -15,6 +15,7 @@ from wsapp.emulator.template.intrinsics import NO_VALUE, Resolver
 from wsapp.emulator.template.model import (
     Account,
     AuthorizerSpec,
+    EventSourceSpec,
     FunctionSpec,
     LayerSpec,
     ResourceSpec,
@@ -250,7 +251,34 @@ class Walker:
                 for n in self._of_type(kind)
             ),
             not_run=self._not_run(),
+            event_sources=self._event_sources(),
         )
+
+    def _event_sources(self) -> tuple[EventSourceSpec, ...]:
+        """The DynamoDB stream mappings of the template's functions (the others are in ``_not_run``)."""
+        found = []
+        by_name = {spec.name: logical for logical, spec in self.functions.items()}
+        for name in self._of_type("AWS::Lambda::EventSourceMapping"):
+            keys = ("EventSourceArn", "FunctionName", "BatchSize", "StartingPosition", "Enabled")
+            props = self._props(name, *keys, "MaximumRetryAttempts")
+            table = _stream_table(str(props.get("EventSourceArn", "")))
+            function = by_name.get(functions.function_name_of(props.get("FunctionName", "")))
+            if table is None or function is None:
+                continue
+            retries = props.get("MaximumRetryAttempts")
+            found.append(
+                EventSourceSpec(
+                    name,
+                    function,
+                    str(props["EventSourceArn"]),
+                    table,
+                    batch_size=int(props.get("BatchSize", 100)),
+                    starting_position=str(props.get("StartingPosition", "LATEST")),
+                    max_retries=None if retries is None or int(retries) < 0 else int(retries),
+                    enabled=str(props.get("Enabled", True)).lower() != "false",
+                )
+            )
+        return tuple(found)
 
     def _not_run(self) -> tuple[str, ...]:
         """A line for each trigger of a function that nothing runs locally yet (its function still exists
@@ -261,6 +289,8 @@ class Walker:
                 source = str(self._props(name, "EventSourceArn").get("EventSourceArn", ""))
             except TemplateError:
                 source = ""  # named through something the emulator cannot resolve: say it generically
+            if _stream_table(source) is not None:
+                continue  # a DynamoDB stream: the Lambda service polls it (awslambda/event_sources.py)
             kinds = ("dynamodb", "sqs", "kinesis", "kafka", "mq")
             kind = next((f"{k} " for k in kinds if f":{k}:" in source), "")
             lines.append(f"{name}: the {kind}event source mapping does not run locally yet")
@@ -427,3 +457,10 @@ def _counter_ids() -> Callable[[], str]:
     """Deterministic 10-character lowercase physical ids (API Gateway's id format)."""
     count = iter(range(1, 10**9))
     return lambda: f"{next(count):010d}".replace("0", "a")
+
+
+def _stream_table(arn: str) -> str | None:
+    """The table of a DynamoDB stream ARN (``arn:aws:dynamodb:region:account:table/NAME/stream/LABEL``)."""
+    if ":dynamodb:" not in arn or "/stream/" not in arn:
+        return None
+    return arn.split(":table/", 1)[1].split("/stream/", 1)[0] if ":table/" in arn else None
