@@ -53,6 +53,5 @@ def test_event_sources_and_schedules_not_run_yet_are_one_warning_each(tmp_path):
         pass
     warnings = sorted(line for line in out.getvalue().splitlines() if line.startswith("warning: "))
     assert warnings == [
-        "warning: FnJobs: the sqs event source mapping does not run locally yet",
         "warning: FnTick: AWS::Events::Rule targets are not triggered locally yet",
-    ]  # FnStream, from the table's DynamoDB stream, runs (tests/apps/test_stream_notify.py)
+    ]  # FnStream and FnJobs run (tests/apps/test_stream_notify.py, test_queue_jobs.py)

@@ -1,4 +1,5 @@
-"""Event source mappings: Lambda reads a DynamoDB stream and invokes the function with each batch.
+"""Event source mappings: Lambda reads a DynamoDB stream or an SQS queue and invokes the function with
+each batch.
 
 What Lambda does, and so the poller here [DG: "Using AWS Lambda with Amazon DynamoDB", "Lambda event
 source mappings"]: it polls each shard of the stream (four times a second when there is nothing to
@@ -8,12 +9,20 @@ and, when the function fails, retries the same batch (the shard waits) until it 
 expire, or ``MaximumRetryAttempts`` is spent. The stream is read through the DynamoDB Streams API of
 the embedded services, as Lambda reads the real one.
 
-UNCONFIRMED (knobs): the pause between retries of a failed batch (Lambda backs off; locally 1 s).
+An SQS queue [DG: "Using Lambda with Amazon SQS"]: Lambda long-polls the queue, invokes the function
+with up to ``BatchSize`` messages (default 10) as ``{"Records": [...]}`` (``messageId``,
+``receiptHandle``, ``body``, ``attributes``, ``messageAttributes``, ``md5OfBody``, ``eventSource``
+``aws:sqs``, ``eventSourceARN``, ``awsRegion``), deletes them when the function succeeds, and leaves
+them when it fails: they come back after the queue's visibility timeout (and go to the dead-letter queue
+after its ``maxReceiveCount``, as the queue itself does).
+
+UNCONFIRMED (knobs): the pause between retries of a failed stream batch (Lambda backs off; locally 1 s).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import datetime
 from collections.abc import Callable, Mapping
@@ -47,10 +56,15 @@ class StreamPollers:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        loop = asyncio.get_running_loop()
         for source in self.sources:
+            if source.kind == "sqs":
+                url = await asyncio.to_thread(self._queue_url, source)
+                self._tasks.append(loop.create_task(self._poll_queue(source, url)))
+                continue
             # The shard iterators are taken now (LATEST: what is written from here on), before the task runs.
             iterators = await asyncio.to_thread(self._iterators, source)
-            self._tasks.append(asyncio.get_running_loop().create_task(self._poll(source, iterators)))
+            self._tasks.append(loop.create_task(self._poll(source, iterators)))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -61,7 +75,7 @@ class StreamPollers:
         self._tasks = []
 
     def _iterators(self, source: EventSourceSpec) -> list[str]:
-        table = self.clients("dynamodb").describe_table(TableName=source.table)["Table"]
+        table = self.clients("dynamodb").describe_table(TableName=source.resource)["Table"]
         streams = self.clients("dynamodbstreams")
         arn = table["LatestStreamArn"]
         shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
@@ -107,6 +121,61 @@ class StreamPollers:
                 )
                 return
             await asyncio.sleep(RETRY_PAUSE)
+
+
+    def _queue_url(self, source: EventSourceSpec) -> str:
+        return str(self.clients("sqs").get_queue_url(QueueName=source.resource)["QueueUrl"])
+
+    async def _poll_queue(self, source: EventSourceSpec, url: str) -> None:
+        sqs = self.clients("sqs")
+        region = sqs.meta.region_name
+        while True:
+            answer = await asyncio.to_thread(
+                sqs.receive_message,
+                QueueUrl=url,
+                MaxNumberOfMessages=min(source.batch_size, 10),  # one ReceiveMessage returns 10 at most
+                WaitTimeSeconds=1,  # long polling, as Lambda's pollers do (short here: stop stays prompt)
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            messages = answer.get("Messages") or []
+            if not messages:
+                continue
+            event = {"Records": [_sqs_record(m, source.source_arn, region) for m in messages]}
+            result = await self.functions[source.function].submit(event)
+            if result.ok:
+                handles = [m["ReceiptHandle"] for m in messages]
+                entries = [{"Id": str(n), "ReceiptHandle": h} for n, h in enumerate(handles)]
+                await asyncio.to_thread(sqs.delete_message_batch, QueueUrl=url, Entries=entries)
+            # else: the messages stay; the queue shows them again after its visibility timeout
+
+
+def _sqs_record(message: Mapping[str, Any], source_arn: str, region: str) -> dict[str, Any]:
+    """An SQS message as Lambda hands it over (the API's keys in Lambda's camel case)."""
+    attributes = {
+        name: {_camel(k): _text(v) for k, v in value.items()}
+        for name, value in (message.get("MessageAttributes") or {}).items()
+    }
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message.get("Body", ""),
+        "attributes": dict(message.get("Attributes") or {}),
+        "messageAttributes": attributes,
+        "md5OfBody": message.get("MD5OfBody"),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": source_arn,
+        "awsRegion": region,
+    }
+
+
+def _camel(name: str) -> str:
+    return name[:1].lower() + name[1:]  # StringValue -> stringValue
+
+
+def _text(value: Any) -> Any:
+    """Binary attribute values as Lambda's event carries them: base64 text."""
+    return base64.b64encode(value).decode() if isinstance(value, bytes) else value
 
 
 def _lambda_record(record: Mapping[str, Any], source_arn: str) -> dict[str, Any]:

@@ -99,15 +99,16 @@ class ResourceSpec:
 
 @dataclass(frozen=True)
 class EventSourceSpec:
-    """An ``AWS::Lambda::EventSourceMapping`` (SAM ``Events: Type: DynamoDB``) the emulator runs."""
+    """An ``AWS::Lambda::EventSourceMapping`` (SAM ``Events: Type: DynamoDB`` / ``SQS``) the emulator runs."""
 
     logical_id: str
     function: str  # the function's logical id
     source_arn: str  # as the template resolves it: what the records' eventSourceARN says
-    table: str  # the DynamoDB table whose stream it reads
-    batch_size: int = 100  # Lambda's default for DynamoDB streams
+    kind: str  # "dynamodb" (a table's stream) or "sqs"
+    resource: str  # the table whose stream it reads, or the queue's name
+    batch_size: int = 100  # Lambda's defaults: 100 for DynamoDB streams, 10 for SQS
     starting_position: str = "LATEST"
-    max_retries: int | None = None  # MaximumRetryAttempts; None (-1): until the records expire
+    max_retries: int | None = None  # MaximumRetryAttempts (streams); None (-1): until the records expire
     enabled: bool = True
 
 

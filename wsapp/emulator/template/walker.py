@@ -255,24 +255,26 @@ class Walker:
         )
 
     def _event_sources(self) -> tuple[EventSourceSpec, ...]:
-        """The DynamoDB stream mappings of the template's functions (the others are in ``_not_run``)."""
+        """The DynamoDB stream and SQS mappings of the template's functions (others are in ``_not_run``)."""
         found = []
         by_name = {spec.name: logical for logical, spec in self.functions.items()}
         for name in self._of_type("AWS::Lambda::EventSourceMapping"):
             keys = ("EventSourceArn", "FunctionName", "BatchSize", "StartingPosition", "Enabled")
             props = self._props(name, *keys, "MaximumRetryAttempts")
-            table = _stream_table(str(props.get("EventSourceArn", "")))
+            source = _runnable_source(str(props.get("EventSourceArn", "")))
             function = by_name.get(functions.function_name_of(props.get("FunctionName", "")))
-            if table is None or function is None:
+            if source is None or function is None:
                 continue
+            kind, resource = source
             retries = props.get("MaximumRetryAttempts")
             found.append(
                 EventSourceSpec(
                     name,
                     function,
                     str(props["EventSourceArn"]),
-                    table,
-                    batch_size=int(props.get("BatchSize", 100)),
+                    kind,
+                    resource,
+                    batch_size=int(props.get("BatchSize", 100 if kind == "dynamodb" else 10)),
                     starting_position=str(props.get("StartingPosition", "LATEST")),
                     max_retries=None if retries is None or int(retries) < 0 else int(retries),
                     enabled=str(props.get("Enabled", True)).lower() != "false",
@@ -289,8 +291,8 @@ class Walker:
                 source = str(self._props(name, "EventSourceArn").get("EventSourceArn", ""))
             except TemplateError:
                 source = ""  # named through something the emulator cannot resolve: say it generically
-            if _stream_table(source) is not None:
-                continue  # a DynamoDB stream: the Lambda service polls it (awslambda/event_sources.py)
+            if _runnable_source(source) is not None:
+                continue  # a DynamoDB stream or a queue: the Lambda service polls it (event_sources.py)
             kinds = ("dynamodb", "sqs", "kinesis", "kafka", "mq")
             kind = next((f"{k} " for k in kinds if f":{k}:" in source), "")
             lines.append(f"{name}: the {kind}event source mapping does not run locally yet")
@@ -459,8 +461,11 @@ def _counter_ids() -> Callable[[], str]:
     return lambda: f"{next(count):010d}".replace("0", "a")
 
 
-def _stream_table(arn: str) -> str | None:
-    """The table of a DynamoDB stream ARN (``arn:aws:dynamodb:region:account:table/NAME/stream/LABEL``)."""
-    if ":dynamodb:" not in arn or "/stream/" not in arn:
-        return None
-    return arn.split(":table/", 1)[1].split("/stream/", 1)[0] if ":table/" in arn else None
+def _runnable_source(arn: str) -> tuple[str, str] | None:
+    """("dynamodb", table) for a stream ARN (``arn:aws:dynamodb:r:a:table/NAME/stream/LABEL``), ("sqs",
+    queue name) for a queue ARN (``arn:aws:sqs:r:a:NAME``), else None."""
+    if ":dynamodb:" in arn and ":table/" in arn and "/stream/" in arn:
+        return "dynamodb", arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+    if arn.startswith("arn:") and arn.split(":")[2:3] == ["sqs"] and len(arn.split(":")) == 6:
+        return "sqs", arn.split(":")[5]
+    return None
