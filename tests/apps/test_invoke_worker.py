@@ -11,16 +11,8 @@ from pathlib import Path
 import pytest
 import websocket
 
-from wsapp.emulator import LocalGateway
-
 pytestmark = pytest.mark.timeout(60)
 TEMPLATE = Path(__file__).parent / "invoke_worker" / "template.yaml"
-
-
-@pytest.fixture(scope="module", params=["process", "thread"])
-def gw(request):
-    with LocalGateway(TEMPLATE, isolation=request.param) as gateway:
-        yield gateway
 
 
 def test_the_worker_is_a_function_of_the_app_but_on_no_route(gw):

@@ -12,16 +12,8 @@ from pathlib import Path
 import pytest
 import websocket
 
-from wsapp.emulator import LocalGateway
-
 pytestmark = pytest.mark.timeout(60)
 TEMPLATE = Path(__file__).parent / "queue_jobs" / "template.yaml"
-
-
-@pytest.fixture(scope="module", params=["process", "thread"])
-def gw(request):
-    with LocalGateway(TEMPLATE, isolation=request.param) as gateway:
-        yield gateway
 
 
 def test_a_queued_job_is_done_by_the_worker_the_queue_triggers(gw):

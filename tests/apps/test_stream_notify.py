@@ -12,16 +12,8 @@ from pathlib import Path
 import pytest
 import websocket
 
-from wsapp.emulator import LocalGateway
-
 pytestmark = pytest.mark.timeout(60)
 TEMPLATE = Path(__file__).parent / "stream_notify" / "template.yaml"
-
-
-@pytest.fixture(scope="module", params=["process", "thread"])
-def gw(request):
-    with LocalGateway(TEMPLATE, isolation=request.param) as gateway:
-        yield gateway
 
 
 def test_a_note_written_by_a_route_reaches_its_connection_through_the_stream(gw):
