@@ -231,6 +231,7 @@ class Walker:
             # when a route calls it.
             if logical not in self.functions and logical in self.code_roots and self._active(logical):
                 self._function(logical)
+        event_sources, not_run = self._triggers()
         return WebSocketApp(
             api_logical_id=api_logical,
             api_id=api_id,
@@ -250,28 +251,38 @@ class Walker:
                 for kind in OTHER
                 for n in self._of_type(kind)
             ),
-            not_run=self._not_run(),
-            event_sources=self._event_sources(),
+            not_run=not_run,
+            event_sources=event_sources,
         )
 
-    def _event_sources(self) -> tuple[EventSourceSpec, ...]:
-        """The DynamoDB stream and SQS mappings of the template's functions (others are in ``_not_run``)."""
-        found = []
+    def _triggers(self) -> tuple[tuple[EventSourceSpec, ...], tuple[str, ...]]:
+        """The event sources the Lambda service runs (DynamoDB streams, SQS queues), and a line for each
+        trigger nothing runs locally yet (its function still exists and can be invoked)."""
+        sources, lines = [], []
         by_name = {spec.name: logical for logical, spec in self.functions.items()}
         for name in self._of_type("AWS::Lambda::EventSourceMapping"):
             keys = ("EventSourceArn", "FunctionName", "BatchSize", "StartingPosition", "Enabled")
-            props = self._props(name, *keys, "MaximumRetryAttempts")
-            source = _runnable_source(str(props.get("EventSourceArn", "")))
-            function = by_name.get(functions.function_name_of(props.get("FunctionName", "")))
-            if source is None or function is None:
+            try:
+                props = self._props(name, *keys, "MaximumRetryAttempts")
+            except TemplateError:
+                props = {}  # named through something the emulator cannot resolve: said generically below
+            arn = str(props.get("EventSourceArn", ""))
+            source = _runnable_source(arn)
+            if source is None:
+                kinds = ("dynamodb", "sqs", "kinesis", "kafka", "mq")
+                kind = next((f"{k} " for k in kinds if f":{k}:" in arn), "")
+                lines.append(f"{name}: the {kind}event source mapping does not run locally yet")
                 continue
+            function = by_name.get(functions.function_name_of(props.get("FunctionName", "")))
+            if function is None:
+                continue  # another stack's function: nothing the emulator runs
             kind, resource = source
             retries = props.get("MaximumRetryAttempts")
-            found.append(
+            sources.append(
                 EventSourceSpec(
                     name,
                     function,
-                    str(props["EventSourceArn"]),
+                    arn,
                     kind,
                     resource,
                     batch_size=int(props.get("BatchSize", 100 if kind == "dynamodb" else 10)),
@@ -280,29 +291,13 @@ class Walker:
                     enabled=str(props.get("Enabled", True)).lower() != "false",
                 )
             )
-        return tuple(found)
-
-    def _not_run(self) -> tuple[str, ...]:
-        """A line for each trigger of a function that nothing runs locally yet (its function still exists
-        and can be invoked through the Invoke API)."""
-        lines = []
-        for name in self._of_type("AWS::Lambda::EventSourceMapping"):
-            try:
-                source = str(self._props(name, "EventSourceArn").get("EventSourceArn", ""))
-            except TemplateError:
-                source = ""  # named through something the emulator cannot resolve: say it generically
-            if _runnable_source(source) is not None:
-                continue  # a DynamoDB stream or a queue: the Lambda service polls it (event_sources.py)
-            kinds = ("dynamodb", "sqs", "kinesis", "kafka", "mq")
-            kind = next((f"{k} " for k in kinds if f":{k}:" in source), "")
-            lines.append(f"{name}: the {kind}event source mapping does not run locally yet")
         for name in self._of_type("AWS::SNS::Subscription"):
             if str(self.resources[name].get("Properties", {}).get("Protocol", "")).lower() == "lambda":
                 lines.append(f"{name}: SNS deliveries to a function do not run locally yet")
         for kind in ("AWS::Events::Rule", "AWS::Scheduler::Schedule"):
             for name in self._of_type(kind):
                 lines.append(f"{name}: {kind} targets are not triggered locally yet")
-        return tuple(lines)
+        return tuple(sources), tuple(lines)
 
     def _for_api(self, kind: str, api_id: str) -> list[tuple[str, dict[str, Any]]]:
         found = [(n, self._props(n, *READ[kind])) for n in self._of_type(kind)]
