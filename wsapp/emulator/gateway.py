@@ -27,7 +27,7 @@ from wsapp.emulator.apigateway.tls import LOOPBACK_NAMES, LocalCA
 from wsapp.emulator.awslambda.dependencies import Dependencies
 from wsapp.emulator.awslambda.environment import LOCAL_CREDENTIALS
 from wsapp.emulator.awslambda.event_queue import AsyncInvoke
-from wsapp.emulator.awslambda.event_sources import StreamPollers
+from wsapp.emulator.awslambda.event_sources import EventSourcePollers
 from wsapp.emulator.awslambda.invoke_api import InvokeApi
 from wsapp.emulator.awslambda.lifecycle import Lifecycle
 from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute, default_isolation
@@ -146,7 +146,7 @@ class LocalGateway:
         self.lambda_port = 0
         self._lambda_sock: socket.socket | None = None
         self._lambda_runner: web.AppRunner | None = None
-        self._pollers: StreamPollers | None = None
+        self._pollers: EventSourcePollers | None = None
         self._channel: SdkChannel | None = None
         self._dynamodb: EmbeddedServices | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -425,7 +425,7 @@ class LocalGateway:
         if self.model is not None and self.model.event_sources and self._dynamodb is not None:
             services = self._dynamodb
             region = self.account.region
-            self._pollers = StreamPollers(
+            self._pollers = EventSourcePollers(
                 self.model.event_sources,
                 self.lambda_service.functions,
                 lambda name: services.client(name, region),

@@ -39,7 +39,7 @@ RETRY_PAUSE = 1.0  # UNCONFIRMED: Lambda's backoff between retries of a failed b
 Clients = Callable[[str], Any]  # service name → a boto3 client for the embedded endpoint
 
 
-class StreamPollers:
+class EventSourcePollers:
     """One task per mapping, on the gateway's loop; boto3 calls run in worker threads."""
 
     def __init__(
