@@ -22,6 +22,8 @@ from aiohttp import web
 from wsapp.emulator import memory
 from wsapp.emulator.apigateway.config import Behaviour, Limits
 from wsapp.emulator.apigateway.ids import Clock, Ids, wall_clock
+from wsapp.emulator.apigateway.integrations.backends import Backends
+from wsapp.emulator.apigateway.integrations.flow import NonProxy
 from wsapp.emulator.apigateway.server import Gateway
 from wsapp.emulator.apigateway.tls import LOOPBACK_NAMES, LocalCA
 from wsapp.emulator.awslambda.dependencies import Dependencies
@@ -143,6 +145,7 @@ class LocalGateway:
         self.runtimes: Mapping[str, Any] = {}  # logical id → the function's pool (``.invocations``…)
         self.lambda_service: LambdaService | None = None
         self.invoke_api: InvokeApi | None = None
+        self.backends: Backends | None = None
         self.lambda_port = 0
         self._lambda_sock: socket.socket | None = None
         self._lambda_runner: web.AppRunner | None = None
@@ -324,6 +327,12 @@ class LocalGateway:
             request_ids=self.ids.uuid,
             settings=self.async_invoke,
         )
+        self.backends = Backends(
+            self.lambda_endpoint,
+            self._dynamodb.endpoint if self._dynamodb is not None else None,
+            credentials=self.credentials or ("local", "local"),
+        )
+        sink = self.sink
         self.gateway = Gateway(
             self.model,
             self.runtimes,
@@ -335,6 +344,7 @@ class LocalGateway:
             domain_name=self.domain_name,
             credentials=self.credentials,
             housekeeping=self._housekeeping,
+            non_proxy=NonProxy(self.backends, lambda text: sink.emit(f"[gateway] {text}\n")),
         )
         self.gateway.port = self.port
         self._serve_in_thread(sock)
@@ -444,6 +454,8 @@ class LocalGateway:
         if self._pollers is not None:
             await self._pollers.stop()  # no new batches once the connections are gone
             self._pollers = None
+        if self.backends is not None:
+            await self.backends.close()
         if self.invoke_api is not None:
             await self.invoke_api.close()  # queued Event invocations are dropped
         if self.lambda_service is not None:

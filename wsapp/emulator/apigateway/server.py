@@ -22,6 +22,7 @@ from wsapp.emulator.apigateway.config import Behaviour, Limits
 from wsapp.emulator.apigateway.connections import Connection, Registry, State
 from wsapp.emulator.apigateway.frames import GatewayWebSocket, encode_frame
 from wsapp.emulator.apigateway.ids import Clock, Ids
+from wsapp.emulator.apigateway.integrations.flow import NonProxy, Outcome
 from wsapp.emulator.apigateway.management_api import ManagementApi
 from wsapp.emulator.apigateway.routing import select_route
 from wsapp.emulator.awslambda.invocation import Function, Invocation
@@ -79,8 +80,10 @@ class Gateway:
         domain_name: str | None = None,
         credentials: tuple[str, str] | None = None,
         housekeeping: Callable[[], None] | None = None,
+        non_proxy: NonProxy | None = None,
     ) -> None:
         self.model = app
+        self.non_proxy = non_proxy
         self.housekeeping = housekeeping
         self.runtimes = runtimes
         self.limits, self.behaviour = limits, behaviour
@@ -184,6 +187,18 @@ class Gateway:
                 return verdict
             conn.authorizer = verdict.authorizer
             authorizer = {**(verdict.authorizer or {}), "integrationLatency": latency}
+        if route is not None and route.integration is not None:
+            event = events.connect_event(
+                self.stage, conn, handshake, request_id=request_id, now_ms=self.clock(), authorizer=authorizer
+            )
+            outcome = await self._call_non_proxy(route, event)
+            # UNCONFIRMED: a non-proxy $connect accepts on a 2xx backend status and an integration
+            # response that maps it; anything else refuses the handshake with 500.
+            if outcome.error is None and 200 <= outcome.status < 300:
+                return hs.Verdict(101)
+            return hs.Verdict(
+                500, f"$connect {route.integration.kind} integration: {outcome.error or outcome.status}"
+            )
         runtime = self._runtime(route) if route is not None else None
         if runtime is None:
             return hs.Verdict(101)  # no $connect integration: the connection is simply accepted
@@ -191,6 +206,16 @@ class Gateway:
             self.stage, conn, handshake, request_id=request_id, now_ms=self.clock(), authorizer=authorizer
         )
         return await hs.connect(runtime, event, self._integration_timeout(route), self.behaviour)
+
+    async def _call_non_proxy(self, route: RouteSpec, event: dict[str, Any]) -> Outcome:
+        if self.non_proxy is None:  # a gateway built without backends (unit tests of the server alone)
+            return Outcome(500, error="Internal server error")
+        try:
+            return await self.non_proxy.run(route, event, self._integration_timeout(route))
+        except Exception as exc:  # the emulator's own failure: the client sees what AWS would show
+            request_id = event["requestContext"]["requestId"]
+            self.log(f"{request_id} integration failed inside the emulator: {exc!r}")
+            return Outcome(500, error="Internal server error")
 
     def _integration_timeout(self, route: RouteSpec) -> float:
         return self.limits.integration_timeout or route.integration_timeout
@@ -318,7 +343,7 @@ class Gateway:
 
     def _dispatch(
         self, conn: Connection, body: str
-    ) -> tuple[RouteSpec, str, asyncio.Future[Invocation]] | None:
+    ) -> tuple[RouteSpec, str, asyncio.Future[Invocation] | asyncio.Future[Outcome]] | None:
         request_id, message_id = self.ids(), self.ids()
         key = select_route(self.model.selection_expression, body, self.model.routes)
         if key is None:  # no match and no $default [OBS]
@@ -326,7 +351,7 @@ class Gateway:
             return None
         route = self.model.routes[key]
         runtime = self._runtime(route)
-        if runtime is None:
+        if runtime is None and route.integration is None:
             self.send_now(conn, error_frame("Internal server error", conn.connection_id, request_id))
             return None
         event = events.message_event(
@@ -338,9 +363,22 @@ class Gateway:
             message_id=message_id,
             now_ms=self.clock(),
         )
+        if runtime is None:
+            task = asyncio.ensure_future(self._call_non_proxy(route, event))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return route, request_id, task
         return route, request_id, runtime.submit(event, wait=self._integration_timeout(route))
 
-    def _deliver(self, conn: Connection, route: RouteSpec, request_id: str, result: Invocation) -> None:
+    def _deliver(
+        self, conn: Connection, route: RouteSpec, request_id: str, result: Invocation | Outcome
+    ) -> None:
+        if isinstance(result, Outcome):
+            if result.error is not None:
+                self.send_now(conn, error_frame(result.error, conn.connection_id, request_id))
+            elif route.two_way and result.payload is not None:
+                self.send_now(conn, result.payload)
+            return
         if result.gave_up:
             self.send_now(conn, error_frame("Endpoint request timed out", conn.connection_id, request_id))
             return
@@ -365,11 +403,16 @@ class Gateway:
         """``$disconnect`` runs after the socket is gone; best effort, its result ignored [DOC]."""
         route = self.model.routes.get("$disconnect")
         runtime = self._runtime(route) if route is not None else None
-        if runtime is None:
+        if route is None or (runtime is None and route.integration is None):
             return
         event = events.disconnect_event(
             self.stage, conn, status=status[0], reason=status[1], request_id=self.ids(), now_ms=self.clock()
         )
+        if runtime is None:
+            outcome = await self._call_non_proxy(route, event)
+            if outcome.error is not None:
+                self.log(f"{conn.connection_id} $disconnect integration failed: {outcome.error}")
+            return
         result = await runtime.submit(event, wait=self._integration_timeout(route))
         if result.gave_up:
             self.log(f"{conn.connection_id} $disconnect timed out")

@@ -72,12 +72,45 @@ class AuthorizerSpec:
 
 
 @dataclass(frozen=True)
+class IntegrationResponseSpec:
+    """An ``AWS::ApiGatewayV2::IntegrationResponse``: how a non-proxy backend's answer becomes a message."""
+
+    key: str  # IntegrationResponseKey: "$default", or "/regex/" matched against the selection value
+    templates: Mapping[str, str] = field(default_factory=dict)  # ResponseTemplates
+    template_selection: str | None = None  # TemplateSelectionExpression
+
+
+@dataclass(frozen=True)
+class IntegrationSpec:
+    """A route's ``AWS::ApiGatewayV2::Integration`` other than ``AWS_PROXY`` (which needs no more than
+    ``RouteSpec.function``): ``AWS`` (a Lambda function or another AWS service), ``MOCK``, ``HTTP``,
+    ``HTTP_PROXY``, with the request and response mappings API Gateway applies."""
+
+    logical_id: str
+    kind: str  # IntegrationType
+    uri: str | None  # IntegrationUri: a Lambda invocation ARN, an AWS service action/path, or a URL
+    method: str = "POST"  # IntegrationMethod
+    function: FunctionSpec | None = None  # the Lambda function an AWS integration's URI names
+    request_templates: Mapping[str, str] = field(default_factory=dict)
+    template_selection: str | None = None  # TemplateSelectionExpression
+    request_parameters: Mapping[str, str] = field(default_factory=dict)  # target -> source expression
+    passthrough: str = "WHEN_NO_MATCH"  # PassthroughBehavior
+    response_selection: str | None = None  # IntegrationResponseSelectionExpression
+    responses: tuple[IntegrationResponseSpec, ...] = ()
+
+
+@dataclass(frozen=True)
 class RouteSpec:
     key: str
     function: FunctionSpec | None
     authorizer: AuthorizerSpec | None
     two_way: bool
     integration_timeout: float  # seconds
+    integration: IntegrationSpec | None = None  # set when the integration is not AWS_PROXY
+    # Route.ModelSelectionExpression and RequestModels (model name -> its JSON schema): the body is
+    # validated before a non-proxy integration is called.
+    model_selection: str | None = None
+    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -138,5 +171,10 @@ class WebSocketApp:
         """The functions API Gateway calls (routes and the authorizer): warm from the start. The others
         (``functions`` holds every function of the template) start on their first invocation."""
         names = {r.function.logical_id for r in self.routes.values() if r.function is not None}
+        names |= {
+            r.integration.function.logical_id
+            for r in self.routes.values()
+            if r.integration is not None and r.integration.function is not None
+        }
         names |= {r.authorizer.function.logical_id for r in self.routes.values() if r.authorizer is not None}
         return frozenset(names)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from wsapp.emulator.errors import TemplateError
-from wsapp.emulator.template import functions
+from wsapp.emulator.template import functions, integrations
 from wsapp.emulator.template.code import LOCAL_BUCKET
 from wsapp.emulator.template.intrinsics import NO_VALUE, Resolver
 from wsapp.emulator.template.model import (
@@ -33,7 +34,8 @@ _FUNCTION_ARN_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
 READ = {
     "AWS::ApiGatewayV2::Stage": ("ApiId", "StageName", "StageVariables"),
     "AWS::ApiGatewayV2::Authorizer": ("ApiId", "AuthorizerType", "Name", "AuthorizerUri", "IdentitySource"),
-    "AWS::ApiGatewayV2::Integration": ("ApiId", "IntegrationType", "IntegrationUri", "TimeoutInMillis"),
+    "AWS::ApiGatewayV2::Integration": integrations.INTEGRATION_KEYS,
+    "AWS::ApiGatewayV2::IntegrationResponse": integrations.RESPONSE_KEYS,
     "AWS::ApiGatewayV2::Route": (
         "ApiId",
         "RouteKey",
@@ -41,8 +43,11 @@ READ = {
         "AuthorizationType",
         "AuthorizerId",
         "RouteResponseSelectionExpression",
+        "ModelSelectionExpression",
+        "RequestModels",
     ),
     "AWS::ApiGatewayV2::RouteResponse": ("ApiId", "RouteId", "RouteResponseKey"),
+    "AWS::ApiGatewayV2::Model": ("ApiId", "Name", "Schema"),
 }
 # Other resources the embedded services create, and the properties they are created with.
 OTHER = {
@@ -402,10 +407,16 @@ class Walker:
         return found
 
     def _routes(self, api_id: str, authorizers: Mapping[str, AuthorizerSpec]) -> dict[str, RouteSpec]:
-        integrations = dict(self._for_api("AWS::ApiGatewayV2::Integration", api_id))
-        by_id = {self.physical[n]: (n, p) for n, p in integrations.items()}
+        declared = dict(self._for_api("AWS::ApiGatewayV2::Integration", api_id))
+        by_id = {self.physical[n]: (n, p) for n, p in declared.items()}
         responses = {
             p.get("RouteId"): p for _, p in self._for_api("AWS::ApiGatewayV2::RouteResponse", api_id)
+        }
+        integration_responses: dict[str, list[dict[str, Any]]] = {}
+        for _, p in self._for_api("AWS::ApiGatewayV2::IntegrationResponse", api_id):
+            integration_responses.setdefault(str(p.get("IntegrationId")), []).append(p)
+        models = {
+            str(p.get("Name")): p.get("Schema") for _, p in self._for_api("AWS::ApiGatewayV2::Model", api_id)
         }
         routes: dict[str, RouteSpec] = {}
         for name, props in self._for_api("AWS::ApiGatewayV2::Route", api_id):
@@ -414,19 +425,20 @@ class Walker:
                 raise TemplateError("route has no RouteKey", name)
             if key.startswith("$") and key not in ("$connect", "$disconnect", "$default"):
                 raise TemplateError(f"route key {key!r}: keys starting with $ are reserved", name)
-            function, timeout = None, DEFAULT_INTEGRATION_TIMEOUT_MS
+            function, integration, timeout = None, None, DEFAULT_INTEGRATION_TIMEOUT_MS
             target = props.get("Target")
             if target is not None:
                 integration_id = str(target).removeprefix("integrations/")
                 if integration_id not in by_id:
                     raise TemplateError(f"Target {target!r} is not an integration of this API", name)
-                integration_name, integration = by_id[integration_id]
-                if integration.get("IntegrationType") != "AWS_PROXY":
-                    raise TemplateError(
-                        "only AWS_PROXY (Lambda proxy) integrations run locally", integration_name
-                    )
-                function = self._function_for_uri(integration.get("IntegrationUri"), integration_name)
-                timeout = int(integration.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS))
+                integration_name, props_of = by_id[integration_id]
+                function, integration = integrations.build(
+                    integration_name,
+                    props_of,
+                    integration_responses.get(integration_id, []),
+                    self._function_for_uri,
+                )
+                timeout = int(props_of.get("TimeoutInMillis", DEFAULT_INTEGRATION_TIMEOUT_MS))
             authorizer = None
             if props.get("AuthorizationType") == "AWS_IAM":
                 # Letting every handshake through would pass a test that fails on AWS: refused instead.
@@ -446,8 +458,39 @@ class Walker:
             two_way = bool(props.get("RouteResponseSelectionExpression")) and bool(
                 response and response.get("RouteResponseKey") == "$default"
             )
-            routes[key] = RouteSpec(key, function, authorizer, two_way, timeout / 1000)
+            routes[key] = RouteSpec(
+                key,
+                function,
+                authorizer,
+                two_way,
+                timeout / 1000,
+                integration,
+                model_selection=props.get("ModelSelectionExpression"),
+                models=_request_models(props.get("RequestModels"), models, name),
+            )
         return routes
+
+
+def _request_models(listed: Any, models: Mapping[str, Any], route: str) -> dict[str, Mapping[str, Any]]:
+    """A route's RequestModels (selection key -> model name) with each model's schema."""
+    if not listed:
+        return {}
+    if not isinstance(listed, Mapping):
+        raise TemplateError("RequestModels must map selection keys to model names", route)
+    found: dict[str, Mapping[str, Any]] = {}
+    for key, model in listed.items():
+        schema = models.get(str(model))
+        if isinstance(schema, str):  # Schema may be given as a JSON string
+            try:
+                schema = json.loads(schema)
+            except ValueError:
+                raise TemplateError(f"model {model!r}: Schema is not JSON", route) from None
+        if not isinstance(schema, Mapping):
+            raise TemplateError(
+                f"RequestModels: {model!r} is not an AWS::ApiGatewayV2::Model of this API", route
+            )
+        found[str(key)] = schema
+    return found
 
 
 def _counter_ids() -> Callable[[], str]:
