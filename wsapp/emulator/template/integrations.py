@@ -9,7 +9,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from wsapp.emulator.errors import TemplateError
-from wsapp.emulator.template.model import FunctionSpec, IntegrationResponseSpec, IntegrationSpec
+from wsapp.emulator.template.model import (
+    FunctionSpec,
+    IntegrationResponseSpec,
+    IntegrationSpec,
+    ServiceTarget,
+)
 
 TYPES = ("AWS_PROXY", "AWS", "MOCK", "HTTP", "HTTP_PROXY")
 PASSTHROUGH = ("WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER")
@@ -33,7 +38,7 @@ RESPONSE_KEYS = (
     "TemplateSelectionExpression",
 )
 # arn:aws:apigateway:{region}:{service}:{action|path}/{rest} [DOC apigatewayv2 Integration IntegrationUri]
-SERVICE_URI = re.compile(r"arn:aws[\w-]*:apigateway:[\w-]+:([\w.-]+):(action|path)/(.+)")
+SERVICE_URI = re.compile(r"arn:aws[\w-]*:apigateway:([\w-]+):([\w.-]+):(action|path)/(.+)")
 LAMBDA_PATH = re.compile(r"^\d{4}-\d{2}-\d{2}/functions/.+/invocations$")
 # Route request sources a RequestParameters value may name [DOC websocket-api-data-mapping].
 SOURCE = re.compile(
@@ -56,13 +61,15 @@ def build(
     uri = props.get("IntegrationUri")
     if kind == "AWS_PROXY":
         return function_for_uri(uri, logical), None
-    function = None
+    function, service = None, None
     if kind == "AWS":
         match = SERVICE_URI.fullmatch(str(uri or ""))
         if match is None:
             raise TemplateError(f"IntegrationUri {uri!r} is not an AWS service or Lambda URI", logical)
-        if match.group(1) == "lambda" and LAMBDA_PATH.match(match.group(3)):
+        if match.group(2) == "lambda" and LAMBDA_PATH.match(match.group(4)):
             function = function_for_uri(uri, logical)
+        else:
+            service = ServiceTarget(*match.groups())
     elif kind in ("HTTP", "HTTP_PROXY"):
         if urlsplit(str(uri or "")).scheme not in ("http", "https"):
             raise TemplateError(f"IntegrationUri {uri!r} of an {kind} integration is not a URL", logical)
@@ -87,6 +94,7 @@ def build(
         uri=None if uri is None else str(uri),
         method=str(props.get("IntegrationMethod") or "POST").upper(),
         function=function,
+        service=service,
         request_templates=_strings(props.get("RequestTemplates"), "RequestTemplates", logical),
         template_selection=_optional(props.get("TemplateSelectionExpression")),
         request_parameters=parameters,

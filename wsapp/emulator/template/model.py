@@ -81,6 +81,16 @@ class IntegrationResponseSpec:
 
 
 @dataclass(frozen=True)
+class ServiceTarget:
+    """What an AWS integration's ``arn:aws:apigateway:{region}:{service}:{action|path}/{rest}`` names."""
+
+    region: str
+    service: str  # the endpoint prefix: dynamodb, sqs, sns, states...
+    style: str  # "action" (an operation of the service) or "path" (a resource path on its endpoint)
+    rest: str  # the operation's name, or the path
+
+
+@dataclass(frozen=True)
 class IntegrationSpec:
     """A route's ``AWS::ApiGatewayV2::Integration`` other than ``AWS_PROXY`` (which needs no more than
     ``RouteSpec.function``): ``AWS`` (a Lambda function or another AWS service), ``MOCK``, ``HTTP``,
@@ -91,6 +101,7 @@ class IntegrationSpec:
     uri: str | None  # IntegrationUri: a Lambda invocation ARN, an AWS service action/path, or a URL
     method: str = "POST"  # IntegrationMethod
     function: FunctionSpec | None = None  # the Lambda function an AWS integration's URI names
+    service: ServiceTarget | None = None  # the other AWS service it names
     request_templates: Mapping[str, str] = field(default_factory=dict)
     template_selection: str | None = None  # TemplateSelectionExpression
     request_parameters: Mapping[str, str] = field(default_factory=dict)  # target -> source expression

@@ -18,7 +18,6 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from wsapp.emulator.template.integrations import SERVICE_URI
 from wsapp.emulator.template.model import IntegrationSpec
 
 FORM = "application/x-www-form-urlencoded"
@@ -93,11 +92,10 @@ class Backends:
     async def _service(self, spec: IntegrationSpec, request: Request) -> Response:
         if self.services_endpoint is None:
             raise BackendError("the embedded AWS services are off (dynamodb=False)")
-        match = SERVICE_URI.fullmatch(str(spec.uri))
-        assert match is not None  # checked when the template was read
-        prefix, style, rest = match.groups()
-        region = str(spec.uri).split(":")[3]
-        model = _service_model(prefix)
+        target = spec.service
+        assert target is not None  # an AWS integration names a function or a service
+        region, style, rest = target.region, target.style, target.rest
+        model = _service_model(target.service)
         content_type = _header(request.headers, "Content-Type")
         headers = {k: v for k, v in request.headers.items() if k.lower() != "content-type"}
         query = dict(request.query)
