@@ -55,7 +55,7 @@ def test_a_mock_route_answers_from_its_integration_response_template(gw):
 
 
 def test_a_non_proxy_lambda_gets_the_mapped_payload_and_its_answer_is_reshaped(gw):
-    ws, connection_id = _connect(gw)
+    ws, _ = _connect(gw)
     try:
         ws.send(json.dumps({"type": "shout", "text": "hello big world"}))
         assert json.loads(ws.recv()) == {"type": "shouted", "text": "HELLO BIG WORLD!", "words": 3}
@@ -78,7 +78,7 @@ def test_a_body_its_model_rejects_never_reaches_the_function(gw):
 
 
 def test_an_event_invocation_runs_the_function_asynchronously(gw):
-    ws, connection_id = _connect(gw)
+    ws, _ = _connect(gw)
     try:
         ws.send(json.dumps({"type": "later", "note": {"n": 7}}))
         done = json.loads(ws.recv())

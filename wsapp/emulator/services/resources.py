@@ -123,6 +123,26 @@ def _topic(clients: Clients, topic: ResourceSpec) -> None:
     clients("sns").create_topic(Name=topic.name, Attributes=attributes)
 
 
+def _subscription(clients: Clients, subscription: ResourceSpec) -> None:
+    """An SNS subscription the embedded SNS delivers itself: to a queue (sqs) or a URL (http/https).
+    A ``lambda`` subscription is the Lambda service's to run (the walker warns that it does not yet)."""
+    props = subscription.properties
+    protocol = str(props.get("Protocol", "")).lower()
+    if protocol not in ("sqs", "http", "https"):
+        return
+    attributes = {}
+    if "RawMessageDelivery" in props:
+        attributes["RawMessageDelivery"] = _text(props["RawMessageDelivery"])
+    if "FilterPolicy" in props:
+        attributes["FilterPolicy"] = _json_text(props["FilterPolicy"])
+    clients("sns").subscribe(
+        TopicArn=str(props["TopicArn"]),
+        Protocol=protocol,
+        Endpoint=str(props["Endpoint"]),
+        Attributes=attributes,
+    )
+
+
 def _bucket(clients: Clients, bucket: ResourceSpec) -> None:
     client = clients("s3")
     region = client.meta.region_name
@@ -159,6 +179,7 @@ def _json_text(value: Any) -> str:
 _MAKERS: Mapping[str, Callable[[Clients, ResourceSpec], None]] = {
     "AWS::SQS::Queue": _queue,
     "AWS::SNS::Topic": _topic,
+    "AWS::SNS::Subscription": _subscription,
     "AWS::S3::Bucket": _bucket,
     "AWS::Events::EventBus": _bus,
 }

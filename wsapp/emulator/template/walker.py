@@ -57,6 +57,7 @@ OTHER = {
         "FifoThroughputLimit", "RedrivePolicy",
     ),
     "AWS::SNS::Topic": ("FifoTopic", "ContentBasedDeduplication"),
+    "AWS::SNS::Subscription": ("TopicArn", "Protocol", "Endpoint", "RawMessageDelivery", "FilterPolicy"),
     "AWS::S3::Bucket": (),
     "AWS::Events::EventBus": (),
 }  # fmt: skip
