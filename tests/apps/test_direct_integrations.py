@@ -86,3 +86,12 @@ def test_an_event_invocation_runs_the_function_asynchronously(gw):
         ws.close()
     assert done["type"] == "done" and done["note"] == {"n": 7}
     assert any("AWS integration answered 202" in line for line in gw.logs)  # the Invoke API's Event answer
+
+
+def test_a_route_response_without_a_selection_expression_makes_the_route_two_way(gw):
+    ws, connection_id = _connect(gw)
+    try:
+        ws.send(json.dumps({"type": "whoami"}))
+        assert json.loads(ws.recv()) == {"type": "you", "id": connection_id}
+    finally:
+        ws.close()

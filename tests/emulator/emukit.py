@@ -185,6 +185,10 @@ def app(event, context):
             raise RuntimeError("connect bug")
         if mode.isdigit():
             return {{"statusCode": int(mode), "body": "rejected"}}
+        if mode == "empty":  # an empty object: no statusCode
+            return {{}}
+        if mode == "null":
+            return None
         if mode == "proto":
             return {{"statusCode": 200, "headers": {{"Sec-WebSocket-Protocol": query["proto"], "X-Other": "x"}}}}
         if mode == "postself":  # @connections during $connect: 410

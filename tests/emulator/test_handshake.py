@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from emukit import handshake_status, open_ws
 
@@ -69,6 +71,29 @@ def test_connect_returning_a_non_2xx_status_rejects_the_handshake_with_that_stat
 def test_connect_returning_201_is_accepted(lab):
     ws = open_ws(lab, "auth=allow&connect=201")
     ws.close()
+
+
+def test_connect_returning_an_empty_object_is_accepted_and_null_is_a_malformed_response(lab):
+    # Behaviour.connect_without_status (UNCONFIRMED): {} connects, as public apps that return it do on AWS.
+    ws = open_ws(lab, "auth=allow&connect=empty")
+    ws.close()
+    assert handshake_status(lab, "auth=allow&connect=null") == 502
+
+
+async def test_the_knob_refuses_a_connect_response_without_status_when_asked():
+    from wsapp.emulator.apigateway.config import Behaviour
+    from wsapp.emulator.apigateway.handshake import connect
+    from wsapp.emulator.awslambda.invocation import Invocation
+
+    class Answers:
+        def submit(self, event, **kwargs):
+            future = asyncio.get_running_loop().create_future()
+            future.set_result(Invocation("r", ok=True, value={}))
+            return future
+
+    assert (await connect(Answers(), {}, 1.0, Behaviour())).status == 101
+    refused = await connect(Answers(), {}, 1.0, Behaviour(connect_without_status=None))
+    assert (refused.status, refused.why) == (502, "Malformed Lambda proxy response: no statusCode")
 
 
 def test_connect_raising_is_502(lab):

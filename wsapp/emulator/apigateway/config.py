@@ -49,3 +49,12 @@ class Behaviour:
     # reference §1.3). True gives those values locally too (an authorizer that insists on https passes);
     # False gives the local listener's own scheme and port.
     forwarded_as_on_aws: bool = True
+    # UNCONFIRMED: a route with a $default RouteResponse but no RouteResponseSelectionExpression. AWS
+    # documents both as needed for a two-way route; a public sample that works on AWS has only the
+    # RouteResponse and documents the function's reply reaching the client
+    # (aws-samples/serverless-patterns apigw-websocket-api-connection-dynamodb), so it is two-way here.
+    route_response_suffices: bool = True
+    # UNCONFIRMED: what a $connect proxy response without statusCode does. ``{}`` is taken as this
+    # status (public apps return it from $connect and connect on AWS); None refuses it as a malformed
+    # proxy response (502). ``null`` is always malformed, as observed on AWS (reference §1.6).
+    connect_without_status: int | None = 200

@@ -124,6 +124,8 @@ async def connect(
         return Verdict(502, f"$connect failed: {result.error_type}")
     issue = proxy.problem(result.value)
     status = result.value.get("statusCode") if issue is None else None
+    if issue is None and status is None:
+        status = (behaviour or Behaviour()).connect_without_status
     if issue is None and not isinstance(status, int):
         issue = "no statusCode"
     if issue is None and not 200 <= status <= 599:

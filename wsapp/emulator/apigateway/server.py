@@ -127,6 +127,9 @@ class Gateway:
     async def _start_sweeper(self, _: web.Application) -> None:
         self._sweeper = asyncio.ensure_future(self._sweep())
 
+    def _two_way(self, route: RouteSpec) -> bool:
+        return route.two_way or (route.route_response_only and self.behaviour.route_response_suffices)
+
     def _runtime(self, route: RouteSpec) -> Function | None:
         return self.runtimes[route.function.logical_id] if route.function else None
 
@@ -211,7 +214,9 @@ class Gateway:
         if self.non_proxy is None:  # a gateway built without backends (unit tests of the server alone)
             return Outcome(500, error="Internal server error")
         try:
-            return await self.non_proxy.run(route, event, self._integration_timeout(route))
+            return await self.non_proxy.run(
+                route, event, self._integration_timeout(route), two_way=self._two_way(route)
+            )
         except Exception as exc:  # the emulator's own failure: the client sees what AWS would show
             request_id = event["requestContext"]["requestId"]
             self.log(f"{request_id} integration failed inside the emulator: {exc!r}")
@@ -376,7 +381,7 @@ class Gateway:
         if isinstance(result, Outcome):
             if result.error is not None:
                 self.send_now(conn, error_frame(result.error, conn.connection_id, request_id))
-            elif route.two_way and result.payload is not None:
+            elif self._two_way(route) and result.payload is not None:
                 self.send_now(conn, result.payload)
             return
         if result.gave_up:
@@ -393,7 +398,7 @@ class Gateway:
             )
             self.send_now(conn, error_frame("Internal server error", conn.connection_id, request_id))
             return
-        if route.two_way:  # statusCode is ignored; body (or an empty frame) goes back [OBS]
+        if self._two_way(route):  # statusCode is ignored; body (or an empty frame) goes back [OBS]
             payload: str | bytes = result.value.get("body") or ""
             if result.value.get("isBase64Encoded") and payload:
                 payload = base64.b64decode(payload)

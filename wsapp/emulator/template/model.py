@@ -115,13 +115,15 @@ class RouteSpec:
     key: str
     function: FunctionSpec | None
     authorizer: AuthorizerSpec | None
-    two_way: bool
+    two_way: bool  # RouteResponseSelectionExpression and a $default RouteResponse, as AWS documents
     integration_timeout: float  # seconds
     integration: IntegrationSpec | None = None  # set when the integration is not AWS_PROXY
     # Route.ModelSelectionExpression and RequestModels (model name -> its JSON schema): the body is
     # validated before a non-proxy integration is called.
     model_selection: str | None = None
     models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # A $default RouteResponse without RouteResponseSelectionExpression: two-way or not is a gateway knob.
+    route_response_only: bool = False
 
 
 @dataclass(frozen=True)

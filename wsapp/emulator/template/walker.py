@@ -456,18 +456,18 @@ class Walker:
                     raise TemplateError("only the $connect route can have an authorizer", name)
             # Two-way: a RouteResponseSelectionExpression and a $default RouteResponse (reference §3.1).
             response = responses.get(self.physical[name])
-            two_way = bool(props.get("RouteResponseSelectionExpression")) and bool(
-                response and response.get("RouteResponseKey") == "$default"
-            )
+            has_response = bool(response and response.get("RouteResponseKey") == "$default")
+            selects = bool(props.get("RouteResponseSelectionExpression"))
             routes[key] = RouteSpec(
                 key,
                 function,
                 authorizer,
-                two_way,
+                selects and has_response,
                 timeout / 1000,
                 integration,
                 model_selection=props.get("ModelSelectionExpression"),
                 models=_request_models(props.get("RequestModels"), models, name),
+                route_response_only=has_response and not selects,
             )
         return routes
 

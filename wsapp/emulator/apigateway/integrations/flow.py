@@ -39,7 +39,9 @@ class NonProxy:
         self.backends = backends
         self.log = log
 
-    async def run(self, route: RouteSpec, event: Mapping[str, Any], timeout: float) -> Outcome:
+    async def run(
+        self, route: RouteSpec, event: Mapping[str, Any], timeout: float, *, two_way: bool
+    ) -> Outcome:
         spec = route.integration
         assert spec is not None
         request_id = event["requestContext"]["requestId"]
@@ -88,12 +90,13 @@ class NonProxy:
         )
         chosen = selection.integration_response(spec.responses, value)
         if chosen is None:
-            # The log line API Gateway writes in this case (re:Post QU5uSB74xLRg2NBJ4MGzQbgw).
+            # The log line API Gateway writes in this case (re:Post QU5uSB74xLRg2NBJ4MGzQbgw). A one-way
+            # route returns nothing whatever the integration responses say [DOC integration-responses].
             self.log(
                 f"{request_id} Execution failed due to configuration error: No match for output mapping "
                 f"and no default output mapping configured. Endpoint response status code: {response.status}"
             )
-            return Outcome(response.status, error=INTERNAL)
+            return Outcome(response.status, error=INTERNAL if two_way else None)
         out = selection.response_template(chosen, response.body)
         if out is None:
             return Outcome(response.status, response.body)
