@@ -529,14 +529,10 @@ def project_cache(template: Path) -> Path:
 
 
 def print_banner(gateway: LocalGateway, stream: IO[str] = sys.stdout) -> None:
-    """The lines ``wsapp local`` prints on start: WebSocket URL, Management endpoint, and with TLS the
-    CA certificate clients must trust."""
+    """The lines ``wsapp local`` prints on start: WebSocket URL, Management endpoint, with TLS the CA
+    certificate clients must trust, then the Lambda endpoint."""
     stream.write(f"WebSocket URL: {gateway.url}\nManagement endpoint: {gateway.management_endpoint}\n")
     if gateway.ca_bundle is not None:
         stream.write(f"CA certificate: {gateway.ca_bundle}\n")
-    """The lines ``wsapp local`` prints on start: WebSocket URL, Management endpoint, Lambda endpoint."""
-    stream.write(
-        f"WebSocket URL: {gateway.url}\nManagement endpoint: {gateway.management_endpoint}\n"
-        f"Lambda endpoint: {gateway.lambda_endpoint}\n"
-    )
+    stream.write(f"Lambda endpoint: {gateway.lambda_endpoint}\n")
     stream.flush()
