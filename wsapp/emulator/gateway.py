@@ -241,6 +241,20 @@ class LocalGateway:
     def connection_ids(self) -> list[str]:
         return [c.connection_id for c in self.gateway.connections] if self.gateway else []
 
+    def connection_id_for(self, client: tuple[Any, ...]) -> str | None:
+        """The id of the connection whose client socket is at ``client`` (what the client's
+        ``socket.getsockname()`` says), or None. Looked up on the gateway's loop, which owns the table."""
+
+        async def find() -> str | None:
+            assert self.gateway is not None
+            for conn in self.gateway.connections:
+                peer = conn.transport.get_extra_info("peername") if conn.transport is not None else None
+                if peer is not None and tuple(peer[:2]) == tuple(client[:2]):
+                    return conn.connection_id
+            return None
+
+        return self.run_coroutine(find(), timeout=5)
+
     # -- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> LocalGateway:
         try:
