@@ -193,3 +193,38 @@ def test_invoke_function_runs_one_function_on_one_event_and_records_its_posts(py
         """)
     )
     run(pytester).assert_outcomes(passed=2)
+
+
+def test_a_local_gateway_of_the_projects_own_is_what_the_other_fixtures_use(pytester):
+    """A conftest.py overrides ``local_gateway`` with a TLS gateway: ``ws_connect`` trusts its CA and
+    ``management_client`` verifies against it."""
+    pytester.makeini("[pytest]\n")
+    pytester.makeconftest(
+        f"""
+        import pytest
+
+        from wsapp.emulator import LocalGateway
+
+
+        @pytest.fixture(scope="session")
+        def local_gateway(tmp_path_factory):
+            tls_dir = tmp_path_factory.mktemp("tls")
+            with LocalGateway({str(REPO / "template.yaml")!r}, tls=True, tls_dir=tls_dir) as gw:
+                yield gw
+        """
+    )
+    pytester.makepyfile(
+        test_tls="""
+        import json
+
+
+        def test_wss(local_gateway, ws_connect, management_client):
+            assert local_gateway.url.startswith("wss://")
+            ws = ws_connect()
+            ws.send(json.dumps({"action": "marco"}))
+            assert json.loads(ws.recv())["action"] == "polo"
+            described = management_client.get_connection(ConnectionId=ws.connection_id)
+            assert described["Identity"]["SourceIp"] == "127.0.0.1"
+        """
+    )
+    run(pytester).assert_outcomes(passed=1)
