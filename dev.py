@@ -5,6 +5,7 @@
     python3 dev.py test   # the whole test suite: ruff, pytest on tests/, strict nbval on notebooks/, then
                           # tests/emulator and tests/reliability again with --isolation thread
     python3 dev.py notebooks [NAME ...]  # re-run notebooks in place (all, or those named), outputs kept
+    python3 dev.py scaffold  # re-run the notebook `wsapp init` writes, in a fresh project; outputs kept
     python3 dev.py bench  # the benchmarks (bench/run.py), figures against the machine's ceiling
 
 Tests and benchmarks run in .venv; JupyterLab gets an environment of its own, .venv-lab, because it
@@ -122,13 +123,43 @@ def notebooks(argv: list[str]) -> None:
     run(PY, "-c", script, *paths, env=ensure_node_runtime())
 
 
+SCAFFOLD_NOTEBOOK = ROOT / "wsapp" / "scaffold" / "project" / "notebooks" / "hello.ipynb"
+# The scaffold's sources hold @@placeholders, so the notebook runs in a project `wsapp init` wrote and only
+# its outputs come back (they name no placeholder: nbval compares them in every project made).
+SCAFFOLD_SCRIPT = """\
+import pathlib, sys, tempfile, nbformat
+from nbclient import NotebookClient
+from wsapp.scaffold import create
+stored_path = pathlib.Path(sys.argv[1])
+with tempfile.TemporaryDirectory() as tmp:
+    project = pathlib.Path(tmp, "demo")
+    create(project, "demo")
+    path = project / "notebooks" / stored_path.name
+    ran = nbformat.read(path, as_version=4)
+    NotebookClient(ran, timeout=120, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+stored = nbformat.read(stored_path, as_version=4)
+for cell, fresh in zip(stored.cells, ran.cells, strict=True):
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = fresh.outputs, fresh.execution_count
+nbformat.write(stored, stored_path)
+print("ran", stored_path)
+"""
+
+
+def scaffold(argv: list[str]) -> None:
+    """Execute the notebook of a fresh `wsapp init` project; store its outputs in the scaffold."""
+    ensure_env("test")
+    run(PY, "-c", SCAFFOLD_SCRIPT, SCAFFOLD_NOTEBOOK)
+
+
 def bench(argv: list[str]) -> None:
     ensure_env("test")
     run(PY, ROOT / "bench" / "run.py", *argv)
 
 
 def main() -> None:
-    commands = {"lab": lab, "test": test, "notebooks": notebooks, "bench": bench}
+    commands = {"lab": lab, "test": test, "notebooks": notebooks, "scaffold": scaffold, "bench": bench}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(f"usage: python3 dev.py {{{'|'.join(commands)}}} [extra arguments]")
     commands[sys.argv[1]](sys.argv[2:])

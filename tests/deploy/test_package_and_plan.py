@@ -43,7 +43,8 @@ def test_the_zip_holds_wsapp_and_its_runtime_dependencies_only(artifact):
     assert {"wsapp", "jwt", "aws_lambda_powertools"} <= tops
     assert not tops & {"boto3", "botocore", "aiohttp", "yaml", "samtranslator", "moto", "tests", "notebooks"}
     assert "wsapp/handlers/websocket.py" in names and "wsapp/handlers/authorizer.py" in names
-    assert not [n for n in names if n.startswith(("wsapp/emulator/", "wsapp/deploy/", "wsapp/cli/"))]
+    workbench = ("wsapp/emulator/", "wsapp/deploy/", "wsapp/cli/", "wsapp/scaffold/", "wsapp/pytest_plugin")
+    assert not [n for n in names if n.startswith(workbench)]
     assert not [n for n in names if n.endswith((".pyc", ".so"))]
 
 

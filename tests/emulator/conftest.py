@@ -1,4 +1,8 @@
-"""Fixtures for the emulator suite: gateways are started once per session (or module) and shared."""
+"""Fixtures for the emulator suite: gateways are started once per session (or module) and shared.
+
+This repository's template.yaml with wsapp's own handlers is the plugin's ``local_gateway`` (template.yaml
+in the rootdir), with ``ws_connect``, ``wsapp_token`` and ``management_client`` beside it.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,7 @@ from pathlib import Path
 import pytest
 from emukit import Captured, management, write_lab
 
-from wsapp.auth import LOCAL_DEV_SECRET, issue_token
 from wsapp.emulator import Limits, LocalGateway
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
@@ -34,20 +35,3 @@ def captured(lab_template: Path) -> Captured:
 @pytest.fixture(scope="session")
 def lab_management(lab):
     return management(lab)
-
-
-@pytest.fixture(scope="session")
-def repo_gateway():
-    """This repository's template.yaml with wsapp's real handlers (and its embedded DynamoDB table)."""
-    with LocalGateway(REPO / "template.yaml") as gw:
-        yield gw
-
-
-@pytest.fixture(scope="session")
-def repo_management(repo_gateway):
-    return management(repo_gateway)
-
-
-@pytest.fixture
-def alice_token() -> str:
-    return issue_token("alice", secret=LOCAL_DEV_SECRET)

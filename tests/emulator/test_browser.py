@@ -75,8 +75,9 @@ def page(page_url):
             browser.close()
 
 
-def test_browser_connects_with_token_subprotocol_and_gets_polo_for_marco(page, repo_gateway, alice_token):
-    result = page.evaluate(OPEN_AND_SEND, [repo_gateway.url, ["wsapp.v1", alice_token], '{"action":"marco"}'])
+def test_browser_connects_with_token_subprotocol_and_gets_polo_for_marco(page, local_gateway, wsapp_token):
+    offer = ["wsapp.v1", wsapp_token]
+    result = page.evaluate(OPEN_AND_SEND, [local_gateway.url, offer, '{"action":"marco"}'])
     assert result["seen"][:2] == ["open", "message"], result
     assert result["protocol"] == "wsapp.v1"
     assert '"action":"polo"' in result["data"]

@@ -37,3 +37,19 @@ def test_connect_then_messages_record_only_management_posts(isolation: str) -> N
 
     [(_, _, body)] = unknown.posts
     assert json.loads(body)["message"] == "unknown action 'dance'"
+
+
+def test_the_plugins_invoke_function_runs_one_event_file_and_decodes_what_was_posted(invoke_function):
+    marco = invoke_function("events/message_marco.json")  # relative to the rootdir: this repository
+    assert marco.function == "WebSocketFunction"
+    assert marco.invocation.ok and marco.invocation.value == {"statusCode": 200}
+    [reply] = marco.messages
+    assert reply["action"] == "polo"
+    assert [(method, connection) for method, connection, _ in marco.posts] == [("POST", "Ux7kQd2RIAMCF3w=")]
+
+    # a dict event, and a function named rather than found by route: the authorizer denies a forged token
+    event = json.loads((EVENTS / "authorizer_request.json").read_text())
+    event["headers"]["Sec-WebSocket-Protocol"] = "wsapp.v1, not-a-token"
+    denied = invoke_function(event, function="AuthorizerFunction")
+    assert denied.invocation.value["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert denied.posts == [] and denied.messages == []

@@ -86,12 +86,9 @@ def test_one_way_route_sends_nothing_back(conn):
     assert_still_open(ws)
 
 
-def test_repo_ping_route_is_two_way_and_sends_the_body_only(repo_gateway, alice_token):
-    ws = open_ws(repo_gateway, "", subprotocols=["wsapp.v1", alice_token])
-    try:
-        ws.send(json.dumps({"action": "ping"}))
-        reply = json.loads(ws.recv())
-        assert reply["action"] == "pong"
-        assert "statusCode" not in reply and "body" not in reply
-    finally:
-        ws.close()
+def test_repo_ping_route_is_two_way_and_sends_the_body_only(ws_connect):
+    ws = ws_connect()
+    ws.send(json.dumps({"action": "ping"}))
+    reply = json.loads(ws.recv())
+    assert reply["action"] == "pong"
+    assert "statusCode" not in reply and "body" not in reply

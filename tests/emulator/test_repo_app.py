@@ -1,4 +1,5 @@
-"""This repository's template.yaml with wsapp's own handlers: local DynamoDB and the done-when check."""
+"""This repository's template.yaml with wsapp's own handlers (the plugin's ``local_gateway``): local
+DynamoDB and the done-when check."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import json
 
 import boto3
 import pytest
-from emukit import DEADLINE, connection_id_of, handshake_status, open_ws, wait_until
+import websocket
+from emukit import DEADLINE, handshake_status, wait_until
 
 from wsapp.cli import main as wsapp
 
@@ -21,8 +23,8 @@ def cli_token(capsys):
 
 
 @pytest.fixture(scope="module")
-def table(repo_gateway):
-    env = repo_gateway.runtimes["WebSocketFunction"].environment
+def table(local_gateway):
+    env = local_gateway.runtimes["WebSocketFunction"].environment
     dynamodb = boto3.client(
         "dynamodb",
         endpoint_url=env["AWS_ENDPOINT_URL_DYNAMODB"],
@@ -40,12 +42,9 @@ def table(repo_gateway):
     return row
 
 
-def test_connect_stores_the_connection_in_the_local_table_and_disconnect_removes_it(
-    repo_gateway, table, alice_token
-):
-    before = set(repo_gateway.connection_ids)
-    ws = open_ws(repo_gateway, "", subprotocols=["wsapp.v1", alice_token])
-    cid = connection_id_of(repo_gateway, ws, before)
+def test_connect_stores_the_connection_in_the_local_table_and_disconnect_removes_it(ws_connect, table):
+    ws = ws_connect(subject="alice")
+    cid = ws.connection_id
     item = table(cid)
     assert item is not None
     assert item["principalId"] == {"S": "alice"}
@@ -53,30 +52,26 @@ def test_connect_stores_the_connection_in_the_local_table_and_disconnect_removes
     wait_until(lambda: table(cid) is None, what="the row to be deleted by $disconnect")
 
 
-def test_marco_polo_broadcast_and_get_connection_with_a_cli_token(repo_gateway, repo_management, cli_token):
-    before = set(repo_gateway.connection_ids)
-    alice = open_ws(repo_gateway, "", subprotocols=["wsapp.v1", cli_token("alice")])
-    alice_id = connection_id_of(repo_gateway, alice, before)
-    before.add(alice_id)
-    bob = open_ws(repo_gateway, "", subprotocols=["wsapp.v1", cli_token("bob")])
-    connection_id_of(repo_gateway, bob, before)
-    try:
-        assert alice.subprotocol == "wsapp.v1"
-        alice.send(json.dumps({"action": "marco"}))
-        assert json.loads(alice.recv())["action"] == "polo"
+def test_marco_polo_broadcast_and_get_connection_with_a_cli_token(ws_connect, management_client, cli_token):
+    alice = ws_connect(token=cli_token("alice"))
+    bob = ws_connect(token=cli_token("bob"))
+    assert None not in (alice.connection_id, bob.connection_id) and alice.connection_id != bob.connection_id
+    assert alice.subprotocol == "wsapp.v1"
+    alice.send(json.dumps({"action": "marco"}))
+    assert json.loads(alice.recv())["action"] == "polo"
 
-        alice.send(json.dumps({"action": "broadcast", "message": "hello all"}))
-        bob.settimeout(DEADLINE)
-        received = json.loads(bob.recv())
-        assert received == {"action": "broadcast", "from": alice_id, "message": "hello all"}
+    alice.send(json.dumps({"action": "broadcast", "message": "hello all"}))
+    bob.settimeout(DEADLINE)
+    received = json.loads(bob.recv())
+    assert received == {"action": "broadcast", "from": alice.connection_id, "message": "hello all"}
 
-        answer = repo_management.get_connection(ConnectionId=alice_id)
-        assert answer["ConnectedAt"] is not None
-        assert answer["Identity"]["SourceIp"] == "127.0.0.1"
-    finally:
-        alice.close()
-        bob.close()
+    answer = management_client.get_connection(ConnectionId=alice.connection_id)
+    assert answer["ConnectedAt"] is not None
+    assert answer["Identity"]["SourceIp"] == "127.0.0.1"
 
 
-def test_repo_gateway_rejects_a_connection_without_a_token_with_401(repo_gateway):
-    assert handshake_status(repo_gateway, "") == 401
+def test_repo_gateway_rejects_a_connection_without_a_token_with_401(local_gateway, ws_connect):
+    assert handshake_status(local_gateway, "") == 401
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        ws_connect(token=None)
+    assert refused.value.status_code == 401

@@ -12,6 +12,7 @@ import importlib
 import sys
 
 COMMANDS = {
+    "init": "create a project that uses wsapp: template, actions, tests, notebook, CI",
     "token": "mint a signed token for local use",
     "invoke": "run a template function on an event file, in this process",
     "local": "run template.yaml on a local API Gateway WebSocket emulator",

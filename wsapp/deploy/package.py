@@ -23,7 +23,15 @@ import wsapp
 RUNTIME_DISTRIBUTIONS = ("PyJWT", "aws-lambda-powertools")
 PROVIDED_BY_LAMBDA = {"boto3", "botocore", "s3transfer", "urllib3", "jmespath", "python-dateutil", "six"}
 # Workbench parts of wsapp that no handler imports (the layering test keeps it that way).
-EXCLUDED_SOURCES = ("emulator/", "deploy/", "cli/", "__main__.py", "testing.py")
+EXCLUDED_SOURCES = (
+    "emulator/",
+    "deploy/",
+    "cli/",
+    "scaffold/",
+    "__main__.py",
+    "testing.py",
+    "pytest_plugin.py",
+)
 # Lambda's python3.12 runtime on arm64, for evaluating dependency markers.
 TARGET_MARKERS = {
     "python_version": "3.12",

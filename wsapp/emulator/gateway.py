@@ -244,6 +244,20 @@ class LocalGateway:
     def connection_ids(self) -> list[str]:
         return [c.connection_id for c in self.gateway.connections] if self.gateway else []
 
+    def connection_id_for(self, client: tuple[Any, ...]) -> str | None:
+        """The id of the connection whose client socket is at ``client`` (what the client's
+        ``socket.getsockname()`` says), or None. Looked up on the gateway's loop, which owns the table."""
+
+        async def find() -> str | None:
+            assert self.gateway is not None
+            for conn in self.gateway.connections:
+                peer = conn.transport.get_extra_info("peername") if conn.transport is not None else None
+                if peer is not None and tuple(peer[:2]) == tuple(client[:2]):
+                    return conn.connection_id
+            return None
+
+        return self.run_coroutine(find(), timeout=5)
+
     # -- lifecycle ----------------------------------------------------------------------------------
     def start(self) -> LocalGateway:
         try:
@@ -541,14 +555,10 @@ def project_cache(template: Path) -> Path:
 
 
 def print_banner(gateway: LocalGateway, stream: IO[str] = sys.stdout) -> None:
-    """The lines ``wsapp local`` prints on start: WebSocket URL, Management endpoint, and with TLS the
-    CA certificate clients must trust."""
+    """The lines ``wsapp local`` prints on start: WebSocket URL, Management endpoint, with TLS the CA
+    certificate clients must trust, then the Lambda endpoint."""
     stream.write(f"WebSocket URL: {gateway.url}\nManagement endpoint: {gateway.management_endpoint}\n")
     if gateway.ca_bundle is not None:
         stream.write(f"CA certificate: {gateway.ca_bundle}\n")
-    """The lines ``wsapp local`` prints on start: WebSocket URL, Management endpoint, Lambda endpoint."""
-    stream.write(
-        f"WebSocket URL: {gateway.url}\nManagement endpoint: {gateway.management_endpoint}\n"
-        f"Lambda endpoint: {gateway.lambda_endpoint}\n"
-    )
+    stream.write(f"Lambda endpoint: {gateway.lambda_endpoint}\n")
     stream.flush()

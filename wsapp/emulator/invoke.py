@@ -38,7 +38,20 @@ T = TypeVar("T")
 class Outcome:
     function: str
     invocation: Invocation
-    posts: list[tuple[str, str, bytes]]
+    posts: list[tuple[str, str, bytes]]  # (method, connection id, body) of every @connections call
+
+    @property
+    def messages(self) -> list[Any]:
+        """What the function posted to connections, in order: each body JSON-decoded (else as text)."""
+        decoded = []
+        for method, _, body in self.posts:
+            if method == "POST":
+                text = body.decode(errors="replace")
+                try:
+                    decoded.append(json.loads(text))
+                except ValueError:
+                    decoded.append(text)
+        return decoded
 
 
 def function_for(app: WebSocketApp, event: Mapping[str, Any], name: str | None) -> FunctionSpec:

@@ -1,0 +1,1 @@
+"""@@package: a WebSocket API on API Gateway and AWS Lambda, built on wsapp (actions in ``actions.py``)."""
