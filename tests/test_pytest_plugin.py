@@ -2,7 +2,7 @@
 settings from the configuration file and the command line, against a real gateway.
 
 The inner sessions get ``-p wsapp.pytest_plugin`` as wsapp's own suite does: the entry point is tested
-from a built wheel in tests/cli/test_init.py.
+from a built wheel in tests/cli/test_project_init.py.
 """
 
 from __future__ import annotations
