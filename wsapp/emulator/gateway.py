@@ -344,7 +344,8 @@ class LocalGateway:
         self.backends = Backends(
             self.lambda_endpoint,
             self._dynamodb.endpoint if self._dynamodb is not None else None,
-            credentials=self.credentials or ("local", "local"),
+            credentials=self.credentials
+            or (DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"], DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]),
         )
         sink = self.sink
         self.gateway = Gateway(

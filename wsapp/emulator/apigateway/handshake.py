@@ -13,6 +13,7 @@ from typing import Any
 
 from wsapp.emulator.apigateway import proxy
 from wsapp.emulator.apigateway.config import Behaviour, Limits
+from wsapp.emulator.apigateway.integrations.selection import parameter_value
 from wsapp.emulator.apigateway.policy_check import is_allowed
 from wsapp.emulator.awslambda.invocation import Function, Invocation
 from wsapp.emulator.template.model import AuthorizerSpec
@@ -42,16 +43,12 @@ def identity_present(
     stage_variables: Mapping[str, str],
 ) -> bool:
     """Every configured identity source present and non-empty (else 401, authorizer not invoked) [DOC]."""
-    lowered = {k.lower(): v for k, v in headers.items()}
     for source in sources:
-        if source.startswith("route.request.header."):
-            value = lowered.get(source.removeprefix("route.request.header.").lower())
-        elif source.startswith("route.request.querystring."):
-            value = query.get(source.removeprefix("route.request.querystring."))
-        elif source.startswith("stageVariables."):
-            value = stage_variables.get(source.removeprefix("stageVariables."))
-        else:
+        if not source.startswith(("route.request.header.", "route.request.querystring.", "stageVariables.")):
             continue  # context variables are always populated by API Gateway itself
+        value = parameter_value(
+            source, body="", context={}, stage_variables=stage_variables, headers=headers, query=query
+        )
         if not value or not value.strip():
             return False
     return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 ALLOWED_KEYS = {"statusCode", "body", "headers", "multiValueHeaders", "isBase64Encoded", "cookies"}
@@ -31,12 +32,18 @@ def problem(value: Any) -> str | None:
     return None
 
 
+def find_header(headers: Mapping[str, Any], name: str) -> Any | None:
+    """The value of header ``name`` in ``headers``, matched case-insensitively as HTTP does."""
+    wanted = name.lower()
+    return next((v for k, v in headers.items() if k.lower() == wanted), None)
+
+
 def header(value: dict[str, Any], name: str) -> str | None:
     """A response header, matched case-insensitively."""
     wanted = name.lower()
-    for key, item in (value.get("headers") or {}).items():
-        if key.lower() == wanted:
-            return str(item)
+    found = find_header(value.get("headers") or {}, name)
+    if found is not None:
+        return str(found)
     for key, items in (value.get("multiValueHeaders") or {}).items():
         if key.lower() == wanted and isinstance(items, list) and items:
             return ", ".join(str(i) for i in items)

@@ -112,10 +112,11 @@ class Gateway:
     def log(self, text: str) -> None:
         self.sink.emit(f"[gateway] {text}\n")
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def web_app(self) -> web.Application:
         application = web.Application(client_max_size=2 * self.limits.post_bytes + 1024)
@@ -369,10 +370,7 @@ class Gateway:
             now_ms=self.clock(),
         )
         if runtime is None:
-            task = asyncio.ensure_future(self._call_non_proxy(route, event))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-            return route, request_id, task
+            return route, request_id, self._spawn(self._call_non_proxy(route, event))
         return route, request_id, runtime.submit(event, wait=self._integration_timeout(route))
 
     def _deliver(

@@ -18,6 +18,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
+from wsapp.emulator.apigateway.proxy import find_header as _header
 from wsapp.emulator.template.model import IntegrationSpec
 
 FORM = "application/x-www-form-urlencoded"
@@ -112,8 +113,9 @@ class Backends:
             content_type = content_type or FORM
         headers["Content-Type"] = content_type
         url = self.services_endpoint + path + (("?" + urlencode(query)) if query else "")
-        signed = self._sign(spec.method, url, request.body.encode(), headers, model.signing_name, region)
-        return await self._send(spec.method, url, request.body.encode(), signed)
+        body = request.body.encode()
+        signed = self._sign(spec.method, url, body, headers, model.signing_name, region)
+        return await self._send(spec.method, url, body, signed)
 
     async def _http(self, method: str, uri: str, request: Request) -> Response:
         url = uri
@@ -166,8 +168,3 @@ def _service_model(prefix: str) -> Any:
             if model.endpoint_prefix == prefix:
                 return model
     raise BackendError(f"no AWS service has the endpoint prefix {prefix!r}")
-
-
-def _header(headers: Mapping[str, str], name: str) -> str | None:
-    wanted = name.lower()
-    return next((v for k, v in headers.items() if k.lower() == wanted), None)

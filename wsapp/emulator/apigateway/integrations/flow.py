@@ -112,7 +112,7 @@ def _invalid(route: RouteSpec, body: str) -> str | None:
     """Why the body fails the route's request model (Draft 4 JSON Schema), or None."""
     if not route.models:
         return None
-    key = routing.evaluate(route.model_selection or "$default", body) if route.model_selection else None
+    key = routing.evaluate(route.model_selection, body) if route.model_selection else None
     schema = route.models.get(key or "") or route.models.get("$default")
     if schema is None:
         return None

@@ -11,11 +11,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 import airspeed
 from jsonpath_ng import parse as jsonpath
+
+from wsapp.emulator.apigateway.proxy import find_header
 
 
 class MappingError(Exception):
@@ -92,10 +95,7 @@ class Input:
 
     def json(self, expression: str) -> str:
         """The JSONPath's value as JSON text."""
-        value = self.path(expression)
-        if self._parsed is None and expression.strip() == "$":
-            return json.dumps(self.body)
-        return json.dumps(value, separators=(",", ":"))
+        return json.dumps(self.path(expression), separators=(",", ":"))
 
     def params(self, name: str | None = None) -> Any:
         """All parameters (``header``, ``querystring``, ``path``), or one by name, path first."""
@@ -104,9 +104,9 @@ class Input:
         for where in ("path", "querystring", "header"):
             values = self._params.get(where, {})
             if where == "header":
-                lowered = {k.lower(): v for k, v in values.items()}
-                if name.lower() in lowered:
-                    return lowered[name.lower()]
+                found = find_header(values, name)
+                if found is not None:
+                    return found
             elif name in values:
                 return values[name]
         return ""
@@ -162,6 +162,14 @@ def _surrogates(char: str) -> str:
     return "".join(f"\\u{int.from_bytes(data[i : i + 2], 'big'):04X}" for i in range(0, len(data), 2))
 
 
+@lru_cache(maxsize=256)
+def _compiled(template: str) -> airspeed.Template:
+    """A template parsed once: airspeed parses on every merge otherwise, and each message renders one."""
+    compiled = airspeed.Template(template)
+    compiled.ensure_compiled()
+    return compiled
+
+
 def render(
     template: str,
     *,
@@ -178,7 +186,7 @@ def render(
         "stageVariables": java(stage_variables),
     }
     try:
-        return airspeed.Template(template).merge(namespace)
+        return _compiled(template).merge(namespace)
     except MappingError:
         raise
     except Exception as exc:  # airspeed's TemplateError family, and errors raised by a called method

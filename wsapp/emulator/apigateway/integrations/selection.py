@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wsapp.emulator.apigateway import routing
+from wsapp.emulator.apigateway.proxy import find_header
 from wsapp.emulator.template.model import IntegrationResponseSpec
 
 DEFAULT = "$default"
@@ -51,13 +52,12 @@ def response_value(
         return error
     if expression is None:
         return str(status)
-    lowered = {k.lower(): v for k, v in headers.items()}
 
     def value(match: re.Match[str]) -> str:
         what = match.group(1)
         if what == "statuscode":
             return str(status)
-        return lowered.get(what.split(".", 1)[1].lower(), "")
+        return find_header(headers, what.split(".", 1)[1]) or ""
 
     result = _INTEGRATION.sub(value, expression)
     if "request.body" in result:
@@ -109,6 +109,5 @@ def parameter_value(
         return "" if value is None else str(value)
     where, _, name = source.removeprefix("route.request.").partition(".")
     if where in ("header", "multivalueheader"):
-        lowered = {k.lower(): v for k, v in headers.items()}
-        return lowered.get(name.lower(), "")
+        return find_header(headers, name) or ""
     return query.get(name, "")
