@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from wsapp.emulator.invoke import Outcome
 
-_ARN_OF = re.compile(r"\$\{(\w+)\.Arn\}")
+_ARN_OF = re.compile(r"\$\{(\w+)\.Arn\}|\$\{(\w+)\}/invocations")  # ${Fn.Arn}, or an alias's ARN
 
 
 def show(value: Any) -> None:
@@ -69,7 +69,7 @@ def resource_counts(cfn: Mapping[str, Any]) -> dict[str, int]:
 
 
 def _ref(value: Any) -> str | None:
-    """The logical id a ``Ref``, ``Fn::GetAtt`` or ``Fn::Sub`` of ``${X.Arn}`` points at, if any."""
+    """The logical id a ``Ref``, ``Fn::GetAtt`` or ``Fn::Sub`` (``${X.Arn}``, ``${X}/invocations``) names."""
     if isinstance(value, Mapping):
         if "Ref" in value:
             return str(value["Ref"])
@@ -79,7 +79,7 @@ def _ref(value: Any) -> str | None:
         if "Fn::Sub" in value:
             sub = value["Fn::Sub"]
             match = _ARN_OF.search(sub if isinstance(sub, str) else str(sub[0]))
-            return match.group(1) if match else None
+            return (match.group(1) or match.group(2)) if match else None
         if "Fn::Join" in value:
             refs = [_ref(part) for part in value["Fn::Join"][1]]
             return next((r for r in refs if r), None)
@@ -87,14 +87,22 @@ def _ref(value: Any) -> str | None:
 
 
 def route_chains(cfn: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """For each route, sorted by key: route → integration → function → its ``Handler`` (+ authorizer)."""
+    """For each route, sorted by key: route → integration → function → its ``Handler`` (+ authorizer).
+
+    An integration that invokes an alias (``AutoPublishAlias``) leads to the alias's function.
+    """
     integrations = resources_of(cfn, "AWS::ApiGatewayV2::Integration")
     functions = resources_of(cfn, "AWS::Lambda::Function")
     authorizers = resources_of(cfn, "AWS::ApiGatewayV2::Authorizer")
+    aliases = {n: _ref(a.get("FunctionName")) for n, a in resources_of(cfn, "AWS::Lambda::Alias").items()}
+
+    def function_of(target: str | None) -> str | None:
+        return aliases.get(target or "", target)
+
     chains = []
     for name, route in resources_of(cfn, "AWS::ApiGatewayV2::Route").items():
         integration = _ref(route.get("Target"))
-        function = _ref(integrations.get(integration or "", {}).get("IntegrationUri"))
+        function = function_of(_ref(integrations.get(integration or "", {}).get("IntegrationUri")))
         chain: dict[str, Any] = {
             "routeKey": route["RouteKey"],
             "route": name,
@@ -104,7 +112,7 @@ def route_chains(cfn: Mapping[str, Any]) -> list[dict[str, Any]]:
         }
         authorizer = _ref(route.get("AuthorizerId"))
         if authorizer:
-            auth_function = _ref(authorizers[authorizer].get("AuthorizerUri"))
+            auth_function = function_of(_ref(authorizers[authorizer].get("AuthorizerUri")))
             chain["authorizer"] = {
                 "name": authorizer,
                 "function": auth_function,

@@ -71,6 +71,7 @@ def test_init_writes_a_project_of_its_own_that_names_its_actions_module(project:
         "notebooks/hello.ipynb",
         "pyproject.toml",
         "requirements-dev.txt",
+        "src/Makefile",
         f"src/{PACKAGE}/__init__.py",
         f"src/{PACKAGE}/actions.py",
         "src/requirements.txt",
@@ -81,6 +82,8 @@ def test_init_writes_a_project_of_its_own_that_names_its_actions_module(project:
     assert "    CodeUri: src/" in template
     assert f"WSAPP_ACTIONS: {PACKAGE}.actions" in template
     assert "Handler: wsapp.handlers.websocket.handler" in template
+    assert template.count("BuildMethod: makefile") == 2  # src/Makefile: sam build ships wsapp too
+    assert "build-WebSocketFunction build-AuthorizerFunction:" in (project / "src" / "Makefile").read_text()
     assert "route.request.header.Sec-WebSocket-Protocol" in template
     workflow = (project / ".github" / "workflows" / "ci.yml").read_text()
     assert "on: push" in workflow and "pytest --nbval" in workflow

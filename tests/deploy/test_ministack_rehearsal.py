@@ -1,18 +1,22 @@
 """The deploy rehearsal: create, update (no-op, then a new secret), outputs, destroy on MiniStack.
 
 MiniStack does not know AWS::ApiGatewayV2::RouteResponse, so the rehearsal template is template.yaml
-without PingRouteResponse (the two-way ``ping`` reply); everything else is deployed as written.
+without PingRouteResponse (the two-way ``ping`` reply); everything else is deployed as written, and the
+functions are told where MiniStack serves ``@connections``.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from pathlib import Path
 
 import boto3
 import pytest
+import websocket
 
+from wsapp.auth import issue_token
 from wsapp.cli import main
 from wsapp.deploy.plan import load_template
 from wsapp.deploy.rehearsal import rehearsal_template
@@ -28,8 +32,8 @@ pytestmark = [pytest.mark.timeout(600), pytest.mark.usefixtures("fake_aws")]
 
 
 @pytest.fixture
-def template(tmp_path):
-    path = rehearsal_template(ROOT / "template.yaml", tmp_path)
+def template(tmp_path, ministack):
+    path = rehearsal_template(ROOT / "template.yaml", tmp_path, endpoint=ministack)
     assert "PingRouteResponse" not in load_template(path)["Resources"]
     return path
 
@@ -77,7 +81,10 @@ def test_deploy_update_outputs_and_destroy_on_ministack(ministack, template, cap
         ]
     }
     lam = boto3.client("lambda", **aws)
-    code_sha = base64.b64encode(hashlib.sha256(_artifact_bytes(ministack)).digest()).decode()
+    [key] = {
+        line.split("/", 3)[3].split()[0] for line in out.splitlines() if line.startswith("uploaded s3://")
+    }
+    code_sha = base64.b64encode(hashlib.sha256(_artifact_bytes(ministack, key)).digest()).decode()
     for logical, handler in [
         ("WebSocketFunction", "wsapp.handlers.websocket.handler"),
         ("AuthorizerFunction", "wsapp.handlers.authorizer.handler"),
@@ -91,6 +98,17 @@ def test_deploy_update_outputs_and_destroy_on_ministack(ministack, template, cap
     table = boto3.client("dynamodb", **aws).describe_table(TableName=physical["ConnectionsTable"])["Table"]
     assert table["KeySchema"] == [{"AttributeName": "connectionId", "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+    # THEN marco → polo over MiniStack's WebSocket data plane, through the authorizer (the offer goes as
+    # a plain header: MiniStack 1.5.33 does not send back the subprotocol $connect chose)
+    token = issue_token("rehearsal", secret=SECRET, ttl=600)
+    url = f"{ministack.replace('http://', 'ws://')}/_aws/execute-api/{api_id}/prod"
+    ws = websocket.create_connection(url, header=[f"Sec-WebSocket-Protocol: wsapp.v1, {token}"], timeout=30)
+    try:
+        ws.send(json.dumps({"action": "marco"}))
+        assert json.loads(ws.recv())["action"] == "polo"
+    finally:
+        ws.close()
 
     # WHEN deployed again unchanged (the secret kept from before) THEN nothing is done
     code, out = wsapp(capsys, "deploy", *common)
@@ -122,11 +140,12 @@ def test_deploy_update_outputs_and_destroy_on_ministack(ministack, template, cap
         assert secret not in out
 
 
-def _artifact_bytes(endpoint: str) -> bytes:
+def _artifact_bytes(endpoint: str, key: str) -> bytes:
+    """The uploaded zip: both functions run it (one artifact, as they are built alike)."""
     s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
     bucket = "wsapp-artifacts-000000000000-us-east-1"
-    [obj] = s3.list_objects_v2(Bucket=bucket, Prefix="wsapp/")["Contents"]
-    return s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
+    assert key.startswith("wsapp/") and key.endswith(".zip")
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
 def _secret_of(lam, physical: dict[str, str]) -> str:

@@ -1,67 +1,43 @@
-"""Packaging and planning: no AWS call, no network."""
+"""Packaging and planning: no AWS call (building resolves the functions' dependencies from PyPI)."""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import zipfile
-from io import BytesIO
 from pathlib import Path
 
 import pytest
 
 from wsapp.cli import UsageError, main, parse_parameters
-from wsapp.deploy.package import build_zip, collect
+from wsapp.deploy.package import source_files, zip_entries, zip_folder
 from wsapp.deploy.plan import make_plan
+from wsapp.deploy.targets import build_template
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "a-dry-run-secret-of-at-least-32-bytes"
 
 
 @pytest.fixture(scope="module")
-def artifact():
-    return build_zip()
+def built():
+    return build_template(ROOT / "template.yaml")
 
 
-def test_the_zip_has_the_same_bytes_for_the_same_sources(artifact, tmp_path):
-    # GIVEN a copy of every packaged file with a different mtime THEN the zip is byte for byte the same
+def test_the_zip_has_the_same_bytes_for_the_same_files_whatever_their_mtime_and_order(tmp_path):
+    # GIVEN a copy of wsapp's runtime modules with other mtimes THEN the zip is byte for byte the same
+    first = zip_entries(list(source_files()))
     copies = []
-    for name, path in collect():
+    for name, path in source_files():
         copy = tmp_path / name
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_bytes(path.read_bytes())
         os.utime(copy, (1_700_000_000, 1_700_000_000))
         copies.append((name, copy))
-    assert build_zip(list(reversed(copies))).sha256 == artifact.sha256
-    assert artifact.key == f"wsapp/{artifact.sha256}.zip"
+    assert zip_entries(list(reversed(copies))).sha256 == first.sha256
+    assert zip_folder(tmp_path).sha256 == first.sha256
+    assert first.key == f"wsapp/{first.sha256}.zip"
 
 
-def test_the_zip_holds_wsapp_and_its_runtime_dependencies_only(artifact):
-    names = zipfile.ZipFile(BytesIO(artifact.data)).namelist()
-    tops = {n.split("/")[0] for n in names if ".dist-info" not in n}
-    assert {"wsapp", "jwt", "aws_lambda_powertools"} <= tops
-    assert not tops & {"boto3", "botocore", "aiohttp", "yaml", "samtranslator", "moto", "tests", "notebooks"}
-    assert "wsapp/handlers/websocket.py" in names and "wsapp/handlers/authorizer.py" in names
-    workbench = ("wsapp/emulator/", "wsapp/deploy/", "wsapp/cli/", "wsapp/scaffold/", "wsapp/pytest_plugin")
-    assert not [n for n in names if n.startswith(workbench)]
-    assert not [n for n in names if n.endswith((".pyc", ".so"))]
-
-
-def test_the_handlers_import_from_the_unzipped_artifact_alone(artifact, tmp_path):
-    zipfile.ZipFile(BytesIO(artifact.data)).extractall(tmp_path)
-    probe = (
-        "import sys; sys.path.insert(0, sys.argv[1]);"
-        "import wsapp.handlers.websocket, wsapp.handlers.authorizer, jwt, aws_lambda_powertools;"
-        "mods = [wsapp, jwt, aws_lambda_powertools];"
-        "assert all(m.__file__.startswith(sys.argv[1]) for m in mods), [m.__file__ for m in mods];"
-        "assert 'aiohttp' not in sys.modules"
-    )
-    subprocess.run([sys.executable, "-c", probe, str(tmp_path)], check=True, timeout=60)
-
-
-def test_the_plan_lists_translated_resources_and_masks_the_secret(artifact):
-    plan = make_plan(ROOT / "template.yaml", "demo", {"TokenSecret": SECRET}, artifact, region="eu-west-1")
+def test_the_plan_lists_translated_resources_and_masks_the_secret(built):
+    plan = make_plan(ROOT / "template.yaml", "demo", {"TokenSecret": SECRET}, built, region="eu-west-1")
     assert plan.resources["WebSocketFunction"] == "AWS::Lambda::Function"
     assert plan.resources["WebSocketFunctionRole"] == "AWS::IAM::Role"  # made by the SAM transform
     assert plan.resources["ConnectAuthorizer"] == "AWS::ApiGatewayV2::Authorizer"
@@ -69,15 +45,35 @@ def test_the_plan_lists_translated_resources_and_masks_the_secret(artifact):
     text = plan.describe()
     assert "TokenSecret = ****" in text and SECRET not in text
     assert "StageName = prod (default)" in text
-    assert artifact.sha256 in text
+    [key] = plan.artifacts  # both functions run the same code
+    assert f"upload s3://<default wsapp bucket>/{key}" in text
+    assert "snapstart  off" in text
 
 
-def test_the_template_sent_runs_the_uploaded_artifact(artifact):
-    plan = make_plan(ROOT / "template.yaml", "demo", {}, artifact, region="eu-west-1", bucket="b")
+def test_the_template_sent_runs_the_uploaded_artifact(built):
+    plan = make_plan(ROOT / "template.yaml", "demo", {}, built, region="eu-west-1", bucket="b")
     body = plan.template_body("b")
-    assert body.count(f'"Key": "{artifact.key}"') == 2
+    key = built["WebSocketFunction"].artifact.key
+    assert body.count(f'"Key": "{key}"') == 2
     assert '"CodeUri": "."' not in body and "BuildMethod" not in body
     assert '"Transform": "AWS::Serverless-2016-10-31"' in body
+
+
+def test_snapstart_is_opt_in_and_the_plan_shows_where_it_applies(built):
+    plan = make_plan(
+        ROOT / "template.yaml", "demo", {"EnableSnapStart": "true"}, built, region="eu-west-1", bucket="b"
+    )
+    assert plan.snap_start == {"WebSocketFunction": "live", "AuthorizerFunction": "live"}
+    text = plan.describe()
+    assert (
+        "snapstart  on published versions: AuthorizerFunction (alias live), WebSocketFunction (alias live)"
+        in text
+    )
+    # the versions AutoPublishAlias publishes and the aliases API Gateway invokes
+    assert plan.resources["WebSocketFunctionAliaslive"] == "AWS::Lambda::Alias"
+    assert "AWS::Lambda::Version" in {
+        plan.resources[r] for r in plan.resources if r.startswith("WebSocketFunctionVersion")
+    }
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def test_only_connect_is_guarded_by_the_request_authorizer_on_the_subprotocol_he
     assert routes["$connect"]["AuthorizerId"] == {"Ref": authorizer_name}
     assert authorizer["AuthorizerType"] == "REQUEST"
     assert authorizer["IdentitySource"] == ["route.request.header.Sec-WebSocket-Protocol"]
-    assert "AuthorizerFunction.Arn" in authorizer["AuthorizerUri"]["Fn::Sub"]
+    assert "${AuthorizerFunctionAliaslive}" in authorizer["AuthorizerUri"]["Fn::Sub"]
     for key in ("$disconnect", "$default", "ping"):
         assert routes[key].get("AuthorizationType", "NONE") == "NONE"
 
@@ -163,3 +163,19 @@ def test_the_outputs_name_the_websocket_and_connections_urls(translated):
     assert outputs["WebSocketURL"]["Value"]["Fn::Sub"].startswith("wss://${WebSocketApi}.execute-api.")
     assert outputs["ConnectionsURL"]["Value"]["Fn::Sub"].startswith("https://${WebSocketApi}.execute-api.")
     assert outputs["ConnectionsURL"]["Value"]["Fn::Sub"].endswith("/${StageName}/@connections")
+
+
+def test_api_gateway_invokes_the_functions_alias_which_snapstart_can_serve(translated):
+    aliases = resources(translated, "AWS::Lambda::Alias")
+    assert set(aliases) == {"WebSocketFunctionAliaslive", "AuthorizerFunctionAliaslive"}
+    [integration] = resources(translated, "AWS::ApiGatewayV2::Integration").values()
+    assert "${WebSocketFunctionAliaslive}" in integration["IntegrationUri"]["Fn::Sub"]
+    permissions = resources(translated, "AWS::Lambda::Permission")
+    assert {p["FunctionName"]["Ref"] for p in permissions.values()} == set(aliases)
+    # SnapStart is opt-in: on published versions when EnableSnapStart is "true", else None.
+    assert translated["Parameters"]["EnableSnapStart"]["Default"] == "false"
+    apply_on = {"Fn::If": ["SnapStartEnabled", "PublishedVersions", "None"]}
+    for function in resources(translated, "AWS::Lambda::Function").values():
+        assert function["SnapStart"] == {"ApplyOn": apply_on}
+    enabled = translated["Conditions"]["SnapStartEnabled"]
+    assert enabled == {"Fn::Equals": [{"Ref": "EnableSnapStart"}, "true"]}

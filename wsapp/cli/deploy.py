@@ -1,4 +1,4 @@
-"""``wsapp deploy``: package, plan and apply template.yaml (``--dry-run`` stops after the plan)."""
+"""``wsapp deploy``: build, plan and apply template.yaml (``--dry-run`` stops after the plan)."""
 
 from __future__ import annotations
 
@@ -23,14 +23,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from wsapp.deploy.apply import FAILURES, deploy
-    from wsapp.deploy.package import PackagingError, build_zip
-    from wsapp.deploy.plan import PlanError, make_plan
+    from wsapp.deploy.build import Builder
+    from wsapp.deploy.package import PackagingError
+    from wsapp.deploy.plan import PlanError, checked_template, make_plan
+    from wsapp.deploy.targets import build_template
 
     params = parse_parameters(args.parameter)
     try:
-        artifact = build_zip()
         region = region_of(args)
-        plan = make_plan(args.template, args.stack_name, params, artifact, region=region, bucket=args.bucket)
+        checked_template(args.template, params)  # before building: a typo costs no build
+        built = build_template(args.template, params, Builder(say=say))
+        plan = make_plan(args.template, args.stack_name, params, built, region=region, bucket=args.bucket)
     except (PlanError, PackagingError) as exc:
         raise UsageError(str(exc)) from None
     say(plan.describe())

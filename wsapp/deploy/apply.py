@@ -54,8 +54,8 @@ class Aws:
         return self._session.client(service, endpoint_url=self.endpoint_url, config=_CONFIG)
 
 
-def ensure_artifact(aws: Aws, plan: DeployPlan, say: Say) -> str:
-    """Upload the zip under its content hash (once) and return the bucket it is in."""
+def ensure_artifacts(aws: Aws, plan: DeployPlan, say: Say) -> str:
+    """Upload each zip under its content hash, unless that key is there already; the bucket they are in."""
     s3 = aws.client("s3")
     bucket = plan.bucket
     if bucket is None:
@@ -69,12 +69,15 @@ def ensure_artifact(aws: Aws, plan: DeployPlan, say: Say) -> str:
         say(f"creating bucket {bucket}")
         where = {} if aws.region == "us-east-1" else {"LocationConstraint": aws.region}
         s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": where} if where else {}))
-    try:
-        s3.head_object(Bucket=bucket, Key=plan.artifact.key)
-        say(f"artifact s3://{bucket}/{plan.artifact.key} already uploaded")
-    except ClientError:
-        s3.put_object(Bucket=bucket, Key=plan.artifact.key, Body=plan.artifact.data)
-        say(f"uploaded s3://{bucket}/{plan.artifact.key} ({len(plan.artifact.data)} bytes)")
+    for key, artifact in sorted(plan.artifacts.items()):
+        try:
+            s3.head_object(Bucket=bucket, Key=key)
+            say(f"artifact s3://{bucket}/{key} already uploaded")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in {"404", "NoSuchKey", "NotFound"}:
+                raise
+            s3.put_object(Bucket=bucket, Key=key, Body=artifact.data)
+            say(f"uploaded s3://{bucket}/{key} ({len(artifact.data)} bytes)")
     return bucket
 
 
@@ -189,7 +192,7 @@ def deploy(aws: Aws, plan: DeployPlan, say: Say) -> dict[str, str]:
     ]
     if missing:
         raise DeployFailed(f"creating {plan.stack_name} needs --parameter {missing[0]}=...")
-    bucket = ensure_artifact(aws, plan, say)
+    bucket = ensure_artifacts(aws, plan, say)
     change_set = cfn.create_change_set(
         StackName=plan.stack_name,
         # Unique even for two deploys within a second (a no-op update right after a create).

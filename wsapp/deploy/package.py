@@ -1,14 +1,20 @@
-"""The function code as a reproducible zip: wsapp's runtime modules plus PyJWT and Powertools.
+"""Artifacts as reproducible zips, and wsapp's own part of a function's code.
 
-Dependencies are copied from the distributions installed beside wsapp (their RECORD files list what
-they own), so packaging needs no network. Only pure-Python distributions are accepted: a compiled
-extension built for this machine would not load on Lambda's arm64 runtime. boto3 and botocore are
-left out because the Lambda runtime provides them.
+A built folder becomes a zip whose bytes depend only on the files' paths, contents and executable
+bits (sorted entries, one timestamp, two modes), so its SHA-256 names it in S3 and an unchanged
+function is never uploaded twice. Byte code is left out: it holds the build's clock, and Lambda
+compiles what it imports.
+
+wsapp is not on the functions' ``requirements.txt`` (a project made by ``wsapp init`` imports the
+wsapp it is tested with), so when a function's code imports it, its runtime modules are copied from
+the installed package and its runtime dependencies are pinned to the versions installed here, the
+ones the tests ran with.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import io
 import shutil
@@ -20,8 +26,10 @@ from pathlib import Path
 
 import wsapp
 
-RUNTIME_DISTRIBUTIONS = ("PyJWT", "aws-lambda-powertools")
-PROVIDED_BY_LAMBDA = {"boto3", "botocore", "s3transfer", "urllib3", "jmespath", "python-dateutil", "six"}
+# What wsapp's handlers import at run time, besides the SDK that Lambda's runtime provides.
+# snapshot-restore-py: the SnapStart hooks (wsapp.snapstart); Lambda's python3.12+ runtimes bundle it
+# too, and whichever copy is imported first is the one both the handler and the runtime use.
+RUNTIME_DISTRIBUTIONS = ("PyJWT", "aws-lambda-powertools", "snapshot-restore-py")
 # Workbench parts of wsapp that no handler imports (the layering test keeps it that way).
 EXCLUDED_SOURCES = (
     "emulator/",
@@ -32,23 +40,12 @@ EXCLUDED_SOURCES = (
     "testing.py",
     "pytest_plugin.py",
 )
-# Lambda's python3.12 runtime on arm64, for evaluating dependency markers.
-TARGET_MARKERS = {
-    "python_version": "3.12",
-    "python_full_version": "3.12.0",
-    "platform_machine": "aarch64",
-    "sys_platform": "linux",
-    "platform_system": "Linux",
-    "os_name": "posix",
-    "implementation_name": "cpython",
-    "platform_python_implementation": "CPython",
-    "extra": "",
-}
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can hold: no build clock leaks in
+_SKIPPED_PARTS = {"__pycache__"}
 
 
 class PackagingError(Exception):
-    """A dependency that cannot be shipped as is."""
+    """Code that cannot be built or shipped as it is; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +60,36 @@ class Artifact:
         return f"wsapp/{self.sha256}.zip"
 
 
+def zip_entries(entries: list[tuple[str, Path]]) -> Artifact:
+    """The zip of ``(archive name, path)`` pairs; the same names and files give the same bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, path in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+            # Two modes only: umask and checkout mode do not matter, an executable (a bootstrap) stays one.
+            info.external_attr = (0o755 if path.stat().st_mode & 0o111 else 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, whatever builds it
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
+    data = buffer.getvalue()
+    return Artifact(data=data, sha256=hashlib.sha256(data).hexdigest(), files=len(entries))
+
+
+def folder_entries(folder: Path) -> list[tuple[str, Path]]:
+    """Every file under ``folder`` (symbolic links followed) but byte code, by archive name."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if _SKIPPED_PARTS & set(rel.parts) or path.suffix == ".pyc" or not path.is_file():
+            continue
+        found.append((rel.as_posix(), path))
+    return found
+
+
+def zip_folder(folder: Path) -> Artifact:
+    return zip_entries(folder_entries(folder))
+
+
 def source_files(package_dir: Path | None = None) -> Iterator[tuple[str, Path]]:
     """(archive name, path) of wsapp's runtime modules."""
     root = Path(package_dir or Path(wsapp.__file__).parent)
@@ -72,87 +99,68 @@ def source_files(package_dir: Path | None = None) -> Iterator[tuple[str, Path]]:
             yield f"wsapp/{rel}", path
 
 
-def runtime_distributions(roots: tuple[str, ...] = RUNTIME_DISTRIBUTIONS) -> list[metadata.Distribution]:
-    """The runtime distributions and their dependencies for the target, without Lambda's own."""
-    from packaging.markers import default_environment
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
-
-    env = {**default_environment(), **TARGET_MARKERS}
-    seen: dict[str, metadata.Distribution] = {}
-    todo = list(roots)
-    while todo:
-        name = canonicalize_name(todo.pop())
-        if name in seen or name in PROVIDED_BY_LAMBDA:
-            continue
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            raise PackagingError(f"{name} is not installed; run: pip install -e .") from None
-        seen[name] = dist
-        for spec in dist.requires or []:
-            req = Requirement(spec)
-            if req.marker is None or req.marker.evaluate(env):
-                todo.append(req.name)
-    return [seen[n] for n in sorted(seen)]
-
-
-def dependency_files(dists: list[metadata.Distribution]) -> Iterator[tuple[str, Path]]:
-    for dist in dists:
-        wheel = dist.read_text("WHEEL") or ""
-        if "Root-Is-Purelib: true" not in wheel:
-            raise PackagingError(f"{dist.metadata['Name']} has compiled parts; it cannot be copied to Lambda")
-        for file in dist.files or []:
-            name = file.as_posix()
-            # Scripts live outside site-packages (../../bin); byte code is rebuilt on Lambda anyway.
-            if name.startswith("..") or "__pycache__" in name or name.endswith(".pyc"):
-                continue
-            if name.endswith((".dist-info/RECORD", ".dist-info/INSTALLER", ".dist-info/direct_url.json")):
-                continue
-            yield name, Path(str(file.locate()))
-
-
-def collect() -> list[tuple[str, Path]]:
-    """Every (archive name, path) of the function code, sorted by archive name."""
-    entries = dict(source_files())
-    entries.update(dependency_files(runtime_distributions()))
-    return sorted(entries.items())
-
-
-def build_zip(entries: list[tuple[str, Path]] | None = None) -> Artifact:
-    """The zip of ``entries`` (default: :func:`collect`); the same files give the same bytes."""
-    entries = collect() if entries is None else sorted(entries)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, path in entries:
-            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-            info.external_attr = 0o644 << 16  # one mode for all: umask and checkout mode do not matter
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # Unix, whatever builds it
-            archive.writestr(info, path.read_bytes(), compresslevel=9)
-    data = buffer.getvalue()
-    return Artifact(data=data, sha256=hashlib.sha256(data).hexdigest(), files=len(entries))
-
-
 def copy_sources(target: Path) -> None:
-    """Copy wsapp's runtime modules into ``target`` (the Makefile's half of ``sam build``)."""
+    """Copy wsapp's runtime modules into ``target`` (a function's built code)."""
     for name, path in source_files():
         dest = target / name
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, dest)
 
 
+def wsapp_requirements() -> list[str]:
+    """wsapp's runtime dependencies pinned to the versions installed here (``PyJWT==2.10.1``, ...)."""
+    pins = []
+    for name in RUNTIME_DISTRIBUTIONS:
+        try:
+            pins.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            raise PackagingError(f"{name} is not installed beside wsapp; run: pip install wsapp") from None
+    return pins
+
+
+def imports_wsapp(folder: Path | None, handler: str | None = None) -> bool:
+    """Whether the code needs wsapp: its handler is one of wsapp's, or a module under ``folder`` imports it.
+
+    A folder that holds a ``wsapp`` package of its own needs nothing more.
+    """
+    if folder is not None and (folder / "wsapp" / "__init__.py").is_file():
+        return False
+    if handler is not None and handler.split(".", 1)[0] == "wsapp":
+        return True
+    if folder is None:
+        return False
+    for path in folder.rglob("*.py"):
+        rel = path.relative_to(folder).parts
+        if any(part.startswith(".") or part in _SKIPPED_PARTS for part in rel):
+            continue
+        try:
+            tree = ast.parse(path.read_bytes(), filename=str(path))
+        except (SyntaxError, ValueError):
+            continue  # not this check's business: the function will fail to import on Lambda as here
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import) and any(a.name.split(".")[0] == "wsapp" for a in node.names):
+                return True
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and (node.module or "").split(".")[0] == "wsapp"
+            ):
+                return True
+    return False
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m wsapp.deploy.package", description=__doc__)
     parser.add_argument("--sources-into", type=Path, metavar="DIR", help="copy wsapp's runtime modules")
-    parser.add_argument("--zip", type=Path, metavar="FILE", help="write the whole function zip")
+    parser.add_argument("--zip", nargs=2, type=Path, metavar=("FOLDER", "FILE"), help="zip a built folder")
     args = parser.parse_args(argv)
     if args.sources_into:
         copy_sources(args.sources_into)
     if args.zip:
-        artifact = build_zip()
-        args.zip.write_bytes(artifact.data)
-        print(f"{args.zip}: {artifact.files} files, sha256 {artifact.sha256}")
+        folder, target = args.zip
+        artifact = zip_folder(folder)
+        target.write_bytes(artifact.data)
+        print(f"{target}: {artifact.files} files, sha256 {artifact.sha256}")
 
 
 if __name__ == "__main__":

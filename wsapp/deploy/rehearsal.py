@@ -24,8 +24,10 @@ import venv
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from wsapp.deploy.plan import load_template
+from wsapp.management import ENDPOINT_ENV
 from wsapp.testing import ROOT
 
 CACHE = ROOT / ".wsapp"
@@ -157,16 +159,52 @@ def local_credentials() -> Iterator[dict[str, str]]:
                 os.environ[key] = value
 
 
-def rehearsal_template(source: Path, target_dir: Path) -> Path:
+def rehearsal_template(source: Path, target_dir: Path, *, endpoint: str | None = None) -> Path:
     """``source`` without the resource types MiniStack lacks, written to ``target_dir/template.json``.
 
     For template.yaml that is only ``PingRouteResponse`` (the two-way ``ping`` reply); everything
-    else is deployed as written.
+    else is deployed as written. Local code folders become absolute paths, so the copy builds the
+    same code as the original.
+
+    ``endpoint`` (MiniStack's URL) also names the WebSocket API's ``@connections`` endpoint to every
+    function, in the SDK's own variable: MiniStack serves it under ``/_aws/execute-api/{api}/{stage}``
+    while its events say ``{api}.execute-api.localhost`` (no port), which no client reaches.
     """
     template = load_template(source)
     template["Resources"] = {
         rid: res for rid, res in template["Resources"].items() if res.get("Type") not in UNSUPPORTED_TYPES
     }
+    base = Path(source).resolve().parent
+    function_globals = (template.get("Globals") or {}).get("Function") or {}
+    places = [(function_globals, "CodeUri")]
+    for resource in template["Resources"].values():
+        props = resource.get("Properties") or {}
+        places += [(props, key) for key in ("CodeUri", "Code", "ContentUri", "Content") if key in props]
+    for props, key in places:
+        value = props.get(key)
+        if isinstance(value, str) and not value.startswith("s3://"):
+            props[key] = str(base / value)
+    if endpoint is not None:
+        _name_connections_endpoint(template, endpoint.rstrip("/"))
     path = Path(target_dir) / "template.json"
     path.write_text(json.dumps(template, indent=1))
     return path
+
+
+def _name_connections_endpoint(template: dict[str, Any], endpoint: str) -> None:
+    resources = template["Resources"]
+    [api] = [
+        rid
+        for rid, res in resources.items()
+        if res.get("Type") == "AWS::ApiGatewayV2::Api"
+        and res["Properties"].get("ProtocolType") == "WEBSOCKET"
+    ]
+    [stage] = [
+        res["Properties"]["StageName"]
+        for res in resources.values()
+        if res.get("Type") == "AWS::ApiGatewayV2::Stage" and res["Properties"].get("ApiId") == {"Ref": api}
+    ]
+    url = {"Fn::Join": ["", [f"{endpoint}/_aws/execute-api/", {"Ref": api}, "/", stage]]}
+    function = template.setdefault("Globals", {}).setdefault("Function", {})
+    variables = function.setdefault("Environment", {}).setdefault("Variables", {})
+    variables[ENDPOINT_ENV] = url

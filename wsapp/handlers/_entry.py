@@ -6,9 +6,12 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from wsapp import snapstart
 from wsapp.events import WebSocketEvent
 from wsapp.logs import logger
 from wsapp.services import Services, services_for
+
+snapstart.register()  # runs only where SnapStart snapshots the environment: the clients go in the snapshot
 
 Handle = Callable[[WebSocketEvent, Services], dict[str, Any]]
 Fallback = Callable[[WebSocketEvent, Services | None], dict[str, Any]]

@@ -303,8 +303,6 @@ class Walker:
         for kind in ("AWS::Events::Rule", "AWS::Scheduler::Schedule"):
             for name in self._of_type(kind):
                 lines.append(f"{name}: {kind} targets are not triggered locally yet")
-        for name in self._of_type("AWS::StepFunctions::StateMachine"):
-            lines.append(f"{name}: Step Functions workflows are not run locally yet (executions never start)")
         return tuple(sources), tuple(lines)
 
     def _for_api(self, kind: str, api_id: str) -> list[tuple[str, dict[str, Any]]]:
