@@ -81,3 +81,22 @@ def test_the_emulator_package_has_its_parts_and_no_loose_service_modules():
     loose = sorted(p.stem for p in EMULATOR.glob("*.py"))
     assert loose == ["__init__", "errors", "gateway", "invoke", "logs", "memory"]
     assert all((EMULATOR / part / "__init__.py").exists() for part in PARTS)
+
+
+LOAD_PROBE = """
+import json, sys
+import wsapp, wsapp.locust, wsapp.locust.frames
+from wsapp.cli import main
+main(["load", "ws://127.0.0.1:9/prod", "--users", "0"])  # refused before anything runs
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_wsapp_load_and_its_package_never_bring_locust_or_gevent_into_the_calling_process():
+    # gevent monkey-patches the process that imports Locust: only the Locust subprocesses may.
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_PROBE], capture_output=True, text=True, timeout=60, check=True
+    )
+    modules = json.loads(result.stdout)
+    assert "wsapp.cli.load" in modules
+    assert [m for m in modules if m.split(".")[0] in ("locust", "gevent", "greenlet")] == []

@@ -17,6 +17,7 @@ COMMANDS = {
     "invoke": "run a template function on an event file, in this process",
     "local": "run template.yaml on a local API Gateway WebSocket emulator",
     "connect": "interactive WebSocket client for local and deployed APIs",
+    "load": "load-test a local or deployed API with Locust, from one machine or many",
     "deploy": "deploy template.yaml to AWS with CloudFormation",
     "destroy": "delete a deployed stack",
     "outputs": "print a deployed stack's outputs",

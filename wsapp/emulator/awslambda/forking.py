@@ -25,8 +25,11 @@ SERVER = Path(__file__).resolve().parent / "runtimes" / "python" / "forkserver.p
 # A function whose code, dependencies or layers hold its own copy of one gets a fresh interpreter
 # instead, where that copy is the one imported, as on Lambda (the task root and /opt come before the
 # runtime's boto3). tests/awslambda/test_layers.py checks the list against PRELOAD.
+# urllib3 also imports the compression codecs it finds installed (brotli comes with Locust's
+# geventhttpclient in the test extra; never on Lambda): a function that bundles one forks no copy of it.
 PRELOADED_PACKAGES = frozenset(
     {"boto3", "botocore", "certifi", "dateutil", "jmespath", "s3transfer", "simplejson", "six", "urllib3"}
+    | {"brotli", "_brotli", "brotlicffi", "backports"}
 )
 
 
