@@ -34,7 +34,7 @@ from wsapp.emulator.awslambda.invoke_api import InvokeApi
 from wsapp.emulator.awslambda.lifecycle import Lifecycle
 from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute, default_isolation
 from wsapp.emulator.errors import EmulatorError
-from wsapp.emulator.logs import LogSink
+from wsapp.emulator.logs import LogLine, LogSink, matches
 from wsapp.emulator.services import sdk
 from wsapp.emulator.services.moto_server import EmbeddedServices
 from wsapp.emulator.services.resources import create_all
@@ -234,6 +234,57 @@ class LocalGateway:
     def logs(self) -> list[str]:
         """Function and gateway log lines so far (the most recent few thousand)."""
         return list(self.sink.lines)
+
+    def log_records(self, function: str | None = None, **fields: Any) -> list[dict[str, Any]]:
+        """The functions' structured (JSON) log records so far, oldest first: those of ``function`` (a
+        logical id) if given, whose ``fields`` have the given values (``route_key="$disconnect"``)."""
+        return [dict(line.record) for line in self._records(self.sink.parsed(), function, fields)]
+
+    def wait_for_records(
+        self, count: int = 1, *, function: str | None = None, timeout: float = 5.0, **fields: Any
+    ) -> list[dict[str, Any]]:
+        """Wait until ``count`` records like :meth:`log_records` picks have been logged; the first ``count``.
+
+        For what happens after a reply has gone out (a ``$disconnect``, an async invocation): no polling
+        loop, and a TimeoutError that says what was awaited.
+        """
+
+        def enough(lines: list[LogLine]) -> list[LogLine] | None:
+            found = self._records(lines, function, fields)
+            return found[:count] if len(found) >= count else None
+
+        try:
+            return [dict(line.record) for line in self.sink.wait_for(enough, timeout)]
+        except TimeoutError:
+            wanted = ", ".join(f"{k}={v!r}" for k, v in fields.items()) or "any"
+            where = f" of {function}" if function else ""
+            have = len(self._records(self.sink.parsed(), function, fields))
+            raise TimeoutError(
+                f"{count} log record(s){where} with {wanted} awaited for {timeout:g} s; {have} logged"
+            ) from None
+
+    def request_log(self, request_id: str, timeout: float = 5.0) -> list[str]:
+        """One invocation's lines (by its Lambda request id), without their prefix, from ``START`` to
+        ``REPORT``: waits up to ``timeout`` seconds for the ``REPORT`` line that ends every invocation."""
+
+        def complete(lines: list[LogLine]) -> list[str] | None:
+            own = [line.text for line in lines if line.request_id == request_id]
+            return own if own and own[-1].startswith("REPORT RequestId:") else None
+
+        try:
+            return self.sink.wait_for(complete, timeout)
+        except TimeoutError:
+            raise TimeoutError(f"no REPORT line of request {request_id} within {timeout:g} s") from None
+
+    @staticmethod
+    def _records(lines: list[LogLine], function: str | None, fields: Mapping[str, Any]) -> list[LogLine]:
+        return [
+            line
+            for line in lines
+            if line.record is not None
+            and (function is None or line.function == function)
+            and matches(line.record, fields)
+        ]
 
     @property
     def dynamodb(self) -> EmbeddedServices | None:

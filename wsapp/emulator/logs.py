@@ -9,8 +9,44 @@ starts with ``[{function} {request id}] ``.
 from __future__ import annotations
 
 import collections
+import json
 import threading
-from typing import IO
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One kept line: ``function`` and ``request_id`` when it came from an invocation, its text, and the
+    JSON object it carries (a structured log record, e.g. Powertools'), if it is one."""
+
+    function: str | None
+    request_id: str | None
+    text: str
+    record: Mapping[str, Any] | None
+
+    @classmethod
+    def parse(cls, line: str) -> LogLine:
+        function = request_id = None
+        text = line
+        end = line.find("] ") if line.startswith("[") else -1
+        if end > 0:
+            function, _, request_id = line[1:end].partition(" ")
+            text = line[end + 2 :]
+        record = None
+        if text.startswith("{"):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            record = parsed if isinstance(parsed, dict) else None
+        return cls(function, request_id or None, text, record)
+
+
+def matches(record: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
+    return all(key in record and record[key] == value for key, value in fields.items())
 
 
 class LogSink:
@@ -20,6 +56,7 @@ class LogSink:
         self.stream = stream
         self.lines: collections.deque[str] = collections.deque(maxlen=keep)
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)  # waiters wake on every emit, never poll
         self._watched: dict[str, list[str]] = {}  # "{function} {request id}" → its lines, unprefixed
 
     @property
@@ -49,6 +86,28 @@ class LogSink:
                     found = self._watched.get(line[1:end]) if end > 0 else None
                     if found is not None:
                         found.append(line[end + 2 :])
+            self._arrived.notify_all()
             if self.stream is not None:
                 self.stream.write(text)
                 self.stream.flush()
+
+    def parsed(self) -> list[LogLine]:
+        with self._lock:
+            lines = list(self.lines)
+        return [LogLine.parse(line) for line in lines]
+
+    def wait_for(self, found: Callable[[list[LogLine]], Any], timeout: float) -> Any:
+        """Block until ``found(lines)`` is truthy (checked at once and after every new line); return it.
+
+        Raises TimeoutError after ``timeout`` seconds, with how many lines were kept by then.
+        """
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                answer = found([LogLine.parse(line) for line in self.lines])
+                if answer:
+                    return answer
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"not logged within {timeout:g} s ({len(self.lines)} lines kept)")
+                self._arrived.wait(left)

@@ -1,0 +1,90 @@
+"""Reading the gateway's log: structured records by field, one request's lines, waiting without polling."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+import websocket
+
+from wsapp.auth import LOCAL_DEV_SECRET, issue_token
+from wsapp.emulator import LocalGateway
+from wsapp.emulator.logs import LogLine, LogSink
+from wsapp.testing import TEMPLATE
+
+
+def test_a_line_is_split_into_function_request_id_text_and_record():
+    line = LogLine.parse('[Fn 1b-2c] {"route_key": "$default", "n": 1}')
+    assert (line.function, line.request_id, line.record) == ("Fn", "1b-2c", {"route_key": "$default", "n": 1})
+    assert LogLine.parse("[Fn] INIT_START Runtime Version: python:3.12").request_id is None
+    assert LogLine.parse("[Fn r] {not json").record is None
+    assert LogLine.parse("[Fn r] [1, 2]").record is None  # JSON, but not a record
+    gateway_line = LogLine.parse("warning: Rule: not triggered")
+    assert (gateway_line.function, gateway_line.text) == (None, "warning: Rule: not triggered")
+
+
+def test_a_waiter_wakes_when_the_line_it_waits_for_is_emitted_from_another_thread():
+    sink = LogSink(None)
+    timer = threading.Timer(0.2, sink.emit, args=['[Fn r1] {"done": true}\n'])
+    started = time.monotonic()
+    timer.start()
+    found = sink.wait_for(lambda lines: [x for x in lines if x.record == {"done": True}], timeout=5)
+    assert [x.request_id for x in found] == ["r1"]
+    assert 0.15 < time.monotonic() - started < 2  # woken by the emit, not by the timeout
+
+
+def test_a_wait_that_is_not_met_says_so_after_its_timeout():
+    sink = LogSink(None)
+    sink.emit("[Fn r1] START RequestId: r1\n")
+    with pytest.raises(TimeoutError, match=r"not logged within 0\.2 s \(1 lines kept\)"):
+        sink.wait_for(lambda lines: False, timeout=0.2)
+
+
+@pytest.fixture(scope="module")
+def gw():
+    with LocalGateway(TEMPLATE, seed=3) as gateway:
+        yield gateway
+
+
+def test_records_of_a_disconnect_and_the_log_of_its_request(gw):
+    # GIVEN a client that connects, plays marco/polo and closes
+    token = issue_token("dora", secret=LOCAL_DEV_SECRET)
+    ws = websocket.create_connection(gw.url, subprotocols=["wsapp.v1", token], timeout=10)
+    ws.send(json.dumps({"action": "marco"}))
+    assert json.loads(ws.recv())["action"] == "polo"
+    connection_id = gw.connection_id_for(ws.sock.getsockname())
+    ws.close()
+
+    # WHEN its $disconnect record is awaited (the handler logs it after the socket is gone)
+    [gone] = gw.wait_for_records(
+        function="WebSocketFunction", route_key="$disconnect", connection_id=connection_id
+    )
+
+    # THEN it is the handler's record, with the close status, and the authorizer logged none like it
+    assert gone["status_code"] == 1000
+    assert gw.log_records("AuthorizerFunction", route_key="$disconnect") == []
+    assert gw.log_records(principal="dora", message="token accepted")
+    # and its request's lines are the platform's START/END/REPORT around what the handler logged
+    request = next(
+        line.request_id
+        for line in gw.sink.parsed()
+        if line.record is not None
+        and line.record.get("connection_id") == connection_id
+        and line.record.get("route_key") == "$disconnect"
+    )
+    lines = gw.request_log(request)
+    assert lines[0].startswith(f"START RequestId: {request}")
+    assert lines[-1].startswith(f"REPORT RequestId: {request}")
+    assert any('"route_key":"$disconnect"' in line for line in lines)
+
+
+def test_awaiting_records_that_never_come_names_them(gw):
+    with pytest.raises(TimeoutError, match=r"2 log record\(s\) of WebSocketFunction with route_key='nope'"):
+        gw.wait_for_records(2, function="WebSocketFunction", route_key="nope", timeout=0.3)
+
+
+def test_the_log_of_a_request_that_never_ran_is_awaited_then_refused(gw):
+    with pytest.raises(TimeoutError, match=r"no REPORT line of request not-a-request within 0\.2 s"):
+        gw.request_log("not-a-request", timeout=0.2)
