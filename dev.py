@@ -81,7 +81,9 @@ def run(*args: object, env: dict[str, str] | None = None) -> None:
 def lab(argv: list[str]) -> None:
     scripts = ensure_env("test,lab", ROOT / ".venv-lab")
     jupyter = str(scripts / "jupyter")
-    os.execv(jupyter, [jupyter, "lab", "--notebook-dir", str(ROOT / "notebooks"), *argv])
+    # JupyterLab refuses to start as root unless told; containers, CI boxes and cloud notebooks run as root.
+    as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    os.execv(jupyter, [jupyter, "lab", "--notebook-dir", str(ROOT / "notebooks"), *as_root, *argv])
 
 
 def test(argv: list[str]) -> None:

@@ -10,6 +10,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -132,3 +133,35 @@ def iam_statements(cfn: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         managed = sorted(map(str, role.get("ManagedPolicyArns") or []))
         roles[name] = {"managed": managed, "statements": statements}
     return roles
+
+
+def template_source(path: Path | str, *logical_ids: str) -> str:
+    """The YAML of ``logical_ids`` as written in the template at ``path``: each entry of a top-level
+    section (``Resources``, ``Parameters``, ``Outputs``) with its comment lines, in the file's order.
+
+    Read from the file itself, so a notebook shows the template it runs, never a copy of it.
+    """
+    wanted = set(logical_ids)
+    blocks: list[str] = []
+    current: list[str] | None = None
+    comments: list[str] = []
+    for line in Path(path).read_text().splitlines():
+        entry = re.match(r"  ([A-Za-z0-9]+):", line)
+        comment = line.startswith("  #")
+        if current is not None and (entry or comment or (line and not line[0].isspace())):
+            blocks.append("\n".join(current).rstrip())
+            current = None
+        if comment:
+            comments.append(line)  # a comment right above an entry belongs to it
+            continue
+        if entry and entry.group(1) in wanted:
+            current = [*comments, line]
+            wanted.discard(entry.group(1))
+        elif current is not None:
+            current.append(line)
+        comments = []
+    if current is not None:
+        blocks.append("\n".join(current).rstrip())
+    if wanted:
+        raise KeyError(f"not in {Path(path).name}: {', '.join(sorted(wanted))}")
+    return "\n\n".join(blocks)

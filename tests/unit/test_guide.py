@@ -3,6 +3,8 @@
 import gc
 import logging
 
+import pytest
+
 from wsapp import guide
 from wsapp.auth import LOCAL_DEV_SECRET
 from wsapp.emulator.template import translate_file
@@ -42,3 +44,28 @@ def test_shape_lists_sorted_keys():
 def test_show_prints_sorted_json(capsys):
     guide.show({"b": 1, "a": ["é"]})
     assert capsys.readouterr().out == '{\n  "a": [\n    "é"\n  ],\n  "b": 1\n}\n'
+
+
+def test_template_source_gives_each_entry_as_written_with_its_comment(tmp_path):
+    path = tmp_path / "template.yaml"
+    path.write_text(
+        "Resources:\n"
+        "  # the API\n"
+        "  Api:\n"
+        "    Type: AWS::ApiGatewayV2::Api\n"
+        "    Properties:\n"
+        "      # a deeper comment stays\n"
+        "      Name: !Sub '${AWS::StackName}'\n"
+        "\n"
+        "  Other:\n"
+        "    Type: AWS::SNS::Topic\n"
+        "Outputs:\n"
+        "  Url:\n"
+        "    Value: !Ref Api\n"
+    )
+    assert guide.template_source(path, "Url", "Api") == (
+        "  # the API\n  Api:\n    Type: AWS::ApiGatewayV2::Api\n    Properties:\n"
+        "      # a deeper comment stays\n      Name: !Sub '${AWS::StackName}'\n\n  Url:\n    Value: !Ref Api"
+    )
+    with pytest.raises(KeyError, match=r"not in template\.yaml: Missing"):
+        guide.template_source(path, "Api", "Missing")
