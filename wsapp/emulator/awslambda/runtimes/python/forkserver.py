@@ -117,6 +117,15 @@ def main() -> None:
     signal.set_wakeup_fd(wake_write)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        _serve(control, base_path, wake_read, wake_write)
+    except ConnectionError:
+        # The emulator closed its end (it is stopping, and kills this process next): no traceback on
+        # the stderr this process shares with it.
+        return
+
+
+def _serve(control: socket.socket, base_path: list[str], wake_read: int, wake_write: int) -> None:
     while True:
         readable, _, _ = select.select([control, wake_read], [], [])
         if wake_read in readable:
