@@ -165,3 +165,10 @@ def template_source(path: Path | str, *logical_ids: str) -> str:
     if wanted:
         raise KeyError(f"not in {Path(path).name}: {', '.join(sorted(wanted))}")
     return "\n\n".join(blocks)
+
+
+def settled(line: str) -> None:
+    """A ``say`` for ``wsapp.deploy.apply.deploy``/``destroy`` that prints every line but the stack
+    events still ``_IN_PROGRESS``: each resource shows once, when it is done."""
+    if "_IN_PROGRESS " not in line:
+        print(line)

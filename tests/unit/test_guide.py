@@ -69,3 +69,18 @@ def test_template_source_gives_each_entry_as_written_with_its_comment(tmp_path):
     )
     with pytest.raises(KeyError, match=r"not in template\.yaml: Missing"):
         guide.template_source(path, "Api", "Missing")
+
+
+def test_settled_prints_every_line_but_the_events_still_in_progress(capsys):
+    for line in [
+        "uploaded s3://b/wsapp/k.zip (9 bytes)",
+        "06:25:31 CREATE_IN_PROGRESS           Table  AWS::DynamoDB::Table",
+        "06:25:31 CREATE_COMPLETE              Table  AWS::DynamoDB::Table",
+        "06:25:31 DELETE_SKIPPED               FnVersion0a1b2c3d4e AWS::Lambda::Version",
+    ]:
+        guide.settled(line)
+    assert capsys.readouterr().out.splitlines() == [
+        "uploaded s3://b/wsapp/k.zip (9 bytes)",
+        "06:25:31 CREATE_COMPLETE              Table  AWS::DynamoDB::Table",
+        "06:25:31 DELETE_SKIPPED               FnVersion0a1b2c3d4e AWS::Lambda::Version",
+    ]
