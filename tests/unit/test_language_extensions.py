@@ -256,7 +256,8 @@ def test_parameter_store_parameters_resolve_offline_only_for_the_cdk_bootstrap_v
     bootstrap = {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/cdk-bootstrap/hnb659fds/version"}
     other = {"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/app/api-key"}
     assert resolve_parameters({"BootstrapVersion": bootstrap}, {}) == {"BootstrapVersion": "30"}
-    assert resolve_parameters({"Key": other}, {"Key": "local-key"}) == {"Key": "local-key"}  # the value itself
+    # An override is the value itself (there is no Parameter Store to look a name up in).
+    assert resolve_parameters({"Key": other}, {"Key": "local-key"}) == {"Key": "local-key"}
     with pytest.raises(TemplateError) as caught:
         resolve_parameters({"Key": other}, {})
     assert str(caught.value) == (
