@@ -64,7 +64,7 @@ def expand(template: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, 
     collections = Resolver(values, _no_attribute, None, out.get("Mappings"))  # loops come before conditions
     for section in SECTIONS:
         if isinstance(out.get(section), dict):
-            out[section] = _loops(out[section], {}, section, 0, collections)
+            out[section] = _loops(out[section], {}, section, 0, collections, top=True)
     static = Resolver(values, _no_attribute, out.get("Conditions"), out.get("Mappings"))
     for section in SECTIONS:
         if isinstance(out.get(section), dict):
@@ -83,8 +83,11 @@ def _no_attribute(logical: str, attr: str, where: str) -> Any:
     raise TemplateError(f"Fn::GetAtt {logical}.{attr} is known only at deploy time", where)
 
 
-def _loops(node: Any, items: Mapping[str, str], where: str, depth: int, static: Resolver) -> Any:
-    """``node`` with its loops unrolled and ``items`` (loop identifier → current item) substituted."""
+def _loops(
+    node: Any, items: Mapping[str, str], where: str, depth: int, static: Resolver, *, top: bool = False
+) -> Any:
+    """``node`` with its loops unrolled and ``items`` (loop identifier → current item) substituted;
+    ``top``: ``node`` is a section, whose keys name what an error is about."""
     if isinstance(node, list):
         return [_loops(v, items, where, depth, static) for v in node]
     if isinstance(node, str):
@@ -97,14 +100,14 @@ def _loops(node: Any, items: Mapping[str, str], where: str, depth: int, static: 
     for key, value in node.items():
         key = _substitute(key, items)
         if not key.startswith(FOREACH):
-            _put(out, key, _loops(value, items, where, depth, static), where)
+            _put(out, key, _loops(value, items, key if top else where, depth, static), where)
             continue
         if depth >= MAX_DEPTH:
             raise TemplateError(f"{key}: Fn::ForEach loops nest at most {MAX_DEPTH} deep", where)
         identifier, collection, fragment = _loop_parts(key, value, items, where, static)
         for item in collection:
             inner = {**items, identifier: item}
-            for out_key, out_value in _loops(fragment, inner, where, depth + 1, static).items():
+            for out_key, out_value in _loops(fragment, inner, where, depth + 1, static, top=top).items():
                 _put(out, out_key, out_value, f"{where} ({key})")
     return out
 
@@ -123,7 +126,7 @@ def _loop_parts(
         raise TemplateError(f"{key}: the third element must be {{OutputKey: OutputValue}}", where)
     collection = _loops(collection, items, where, 0, static)
     try:
-        resolved = static.resolve(collection, f"{where} ({key})")
+        resolved = static.resolve(collection, "")  # the reason alone: the line names the place
     except TemplateError as exc:
         raise TemplateError(
             f"{key}: its collection must resolve from parameters and mappings ({exc})", where
@@ -183,7 +186,7 @@ def _policies(logical: str, resource: dict[str, Any], static: Resolver) -> None:
         if name not in resource or isinstance(resource[name], str):
             continue
         try:
-            value = static.resolve(resource[name], logical)
+            value = static.resolve(resource[name], "")
         except TemplateError as exc:
             message = f"{name} must resolve from parameters and mappings ({exc})"
             raise TemplateError(message, logical) from None
