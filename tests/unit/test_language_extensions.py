@@ -264,3 +264,16 @@ def test_parameter_store_parameters_resolve_offline_only_for_the_cdk_bootstrap_v
         "parameter Key: reads Parameter Store entry '/app/api-key' at deploy time, which cannot be read"
         " offline: pass --parameter Key=VALUE with its value"
     )
+
+
+def test_a_loop_without_the_transform_is_refused_as_cloudformation_refuses_it(tmp_path):
+    from wsapp.emulator.template import load_app
+
+    loop = "  Fn::ForEach::Topics: [T, [a], {'X${T}': {Type: 'AWS::SNS::Topic'}}]\n"
+    (tmp_path / "template.yaml").write_text("Transform: AWS::Serverless-2016-10-31\nResources:\n" + loop)
+    with pytest.raises(TemplateError) as caught:
+        load_app(tmp_path / "template.yaml")
+    assert str(caught.value) == (
+        "Resources: Fn::ForEach::Topics needs Transform: AWS::LanguageExtensions"
+        " (before AWS::Serverless-2016-10-31)"
+    )

@@ -52,6 +52,14 @@ def uses(template: Mapping[str, Any]) -> bool:
     return TRANSFORM in transforms(template)
 
 
+def check_undeclared(template: Mapping[str, Any]) -> None:
+    """A loop in a template that does not declare the transform: CloudFormation refuses it too."""
+    for section in SECTIONS:
+        loops = [k for k in template.get(section) or {} if str(k).startswith(FOREACH)]
+        if loops:
+            raise TemplateError(f"{loops[0]} needs Transform: {TRANSFORM} (before {SERVERLESS})", section)
+
+
 def expand(template: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     """``template`` transformed; ``values``: what ``Ref`` gives for each parameter (lists for the list
     types) and pseudo parameter. The answer declares the remaining transforms (SAM's, if any)."""

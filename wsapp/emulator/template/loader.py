@@ -163,6 +163,8 @@ def _prepare(
     if language_extensions.uses(template):
         refs = {**typed(template.get("Parameters") or {}, values), **_pseudo(account)}
         template = language_extensions.expand(template, refs)
+    else:
+        language_extensions.check_undeclared(template)
     localize_assets(template, path.parent)
     code_roots = local_code_roots(template, path.parent)
     layers = _replace_local_layers(template, path.parent)
