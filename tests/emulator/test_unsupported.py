@@ -55,3 +55,42 @@ def test_event_sources_and_schedules_not_run_yet_are_one_warning_each(tmp_path):
     assert warnings == [
         "warning: FnTick: AWS::Events::Rule targets are not triggered locally yet",
     ]  # FnStream and FnJobs run (tests/apps/test_stream_notify.py, test_queue_jobs.py)
+
+
+LOOP_OVER_A_RESOURCE = """\
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: loop_app.handler
+      Environment:
+        Variables:
+          Fn::ForEach::Vars: [Name, !GetAtt Table.Arn, {"VAR_${Name}": x}]
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+"""
+
+
+def test_a_loop_cloudformation_cannot_expand_is_one_line_naming_resource_and_loop(tmp_path):
+    (tmp_path / "loop_app.py").write_text(ECHO)
+    text = HEADER.replace("Transform: AWS::Serverless-2016-10-31", "Transform: [AWS::LanguageExtensions, AWS::Serverless-2016-10-31]")
+    (tmp_path / "template.yaml").write_text(text + LOOP_OVER_A_RESOURCE + integration("I", "Fn") + route("D", "$default", "I"))
+    with pytest.raises(TemplateError) as failure:
+        LocalGateway(tmp_path / "template.yaml").start()
+    assert str(failure.value) == (
+        "Fn: Fn::ForEach::Vars: its collection must resolve from parameters and mappings"
+        " (Fn::GetAtt Table.Arn is known only at deploy time)"
+    )
+
+
+def test_a_parameter_store_parameter_without_a_local_value_is_one_line(tmp_path):
+    (tmp_path / "ssm_app.py").write_text(ECHO)
+    fn = "  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: ssm_app.handler}\n"
+    text = HEADER.replace("Resources:", "Parameters:\n  Key:\n    Type: AWS::SSM::Parameter::Value<String>\n    Default: /app/key\nResources:", 1)
+    (tmp_path / "template.yaml").write_text(text + fn + integration("I", "Fn") + route("D", "$default", "I"))
+    with pytest.raises(TemplateError, match=r"^parameter Key: reads Parameter Store entry '/app/key' at deploy time"):
+        LocalGateway(tmp_path / "template.yaml").start()
+    with LocalGateway(tmp_path / "template.yaml", parameters={"Key": "local"}) as gw:
+        assert gw.model.parameters["Key"] == "local"

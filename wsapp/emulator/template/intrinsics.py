@@ -1,12 +1,15 @@
 """Resolve the CloudFormation intrinsics a translated SAM template uses, as CloudFormation would.
 
 Supported: ``Ref``, ``Fn::Sub``, ``Fn::GetAtt``, ``Fn::Join``, ``Fn::Select``, ``Fn::Split``,
-``Fn::If`` with ``Conditions``, ``Fn::Equals``/``Not``/``And``/``Or``. Anything else is a
-:class:`TemplateError` naming the resource, never a silent wrong value.
+``Fn::If`` with ``Conditions``, ``Fn::Equals``/``Not``/``And``/``Or``, ``Fn::FindInMap`` (with the
+``DefaultValue`` of the AWS::LanguageExtensions transform), and that transform's ``Fn::Length`` and
+``Fn::ToJsonString`` where they are left for deploy time (an argument that names a resource). Anything
+else is a :class:`TemplateError` naming the resource, never a silent wrong value.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,10 +28,12 @@ class Resolver:
         refs: Mapping[str, Any],
         get_att: Callable[[str, str, str], Any],
         conditions: Mapping[str, Any] | None = None,
+        mappings: Mapping[str, Any] | None = None,
     ) -> None:
         self._refs = refs
         self._get_att = get_att
         self._conditions = dict(conditions or {})
+        self._mappings = mappings or {}
         self._condition_values: dict[str, bool] = {}
 
     def resolve(self, value: Any, where: str) -> Any:
@@ -60,12 +65,14 @@ class Resolver:
 
     def _intrinsic(self, key: str, arg: Any, where: str) -> Any:
         if key == "Ref":
-            return self._ref(arg, where)
+            # An intrinsic as the name: the LanguageExtensions transform allows it [DOC
+            # "AWS::LanguageExtensions transform"]; plain CloudFormation refuses the template before this.
+            return self._ref(self.resolve(arg, where) if isinstance(arg, dict) else arg, where)
         if key == "Condition":
             return self.condition(arg, where)
         if key == "Fn::GetAtt":
             logical, attr = arg.split(".", 1) if isinstance(arg, str) else arg
-            return self._get_att(logical, self.resolve(attr, where), where)
+            return self._get_att(str(self.resolve(logical, where)), self.resolve(attr, where), where)
         if key == "Fn::Sub":
             return self._sub(arg, where)
         if key == "Fn::Join":
@@ -89,7 +96,38 @@ class Resolver:
             return all(self.resolve(arg, where))
         if key == "Fn::Or":
             return any(self.resolve(arg, where))
+        if key == "Fn::FindInMap":
+            return self._find_in_map(arg, where)
+        if key == "Fn::Length":
+            items = self.resolve(arg, where)
+            if not isinstance(items, list):
+                raise TemplateError(f"Fn::Length needs a list, not {items!r}", where)
+            return len(items)
+        if key == "Fn::ToJsonString":
+            # Compact, keys in template order: the documented output is {"key1":"value1",...}
+            # [DOC "Fn::ToJsonString"].
+            value = self.resolve(arg, where)
+            if not isinstance(value, (dict, list)):
+                raise TemplateError("Fn::ToJsonString needs an object or a list", where)
+            return json.dumps(value, separators=(",", ":"))
         raise TemplateError(f"unsupported intrinsic function {key}", where)
+
+    def _find_in_map(self, arg: Any, where: str) -> Any:
+        if not isinstance(arg, list) or len(arg) not in (3, 4):
+            raise TemplateError("Fn::FindInMap needs [MapName, TopLevelKey, SecondLevelKey]", where)
+        default = NO_VALUE
+        if len(arg) == 4:
+            if not isinstance(arg[3], dict) or set(arg[3]) != {"DefaultValue"}:
+                raise TemplateError("Fn::FindInMap's fourth argument must be {DefaultValue: ...}", where)
+            default = arg[3]["DefaultValue"]
+        name, top, second = (self.resolve(a, where) for a in arg[:3])
+        found = self._mappings.get(name, {})
+        found = found.get(str(top), {}) if isinstance(found, Mapping) else {}
+        if isinstance(found, Mapping) and str(second) in found:
+            return found[str(second)]
+        if default is not NO_VALUE:  # [DOC "Fn::FindInMap", "Default value": used when a key is missing]
+            return self.resolve(default, where)
+        raise TemplateError(f"Fn::FindInMap: mapping {name!r} has no {top!r} / {second!r}", where)
 
     def _sub(self, arg: Any, where: str) -> str:
         text, variables = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1], where))

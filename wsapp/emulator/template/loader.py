@@ -1,8 +1,10 @@
 """Read template.yaml into the model the emulator runs: the WebSocket API, its routes, authorizer and
 functions, and the tables the functions use.
 
-The SAM template is translated with aws-sam-translator (as CloudFormation's transform would), then
-the chain API → Route → Integration → Function is walked with intrinsics resolved. Nothing here
+The template's transforms run as CloudFormation runs them, in the order declared: AWS::LanguageExtensions
+(``language_extensions.py``), then SAM's with aws-sam-translator; then the chain API → Route →
+Integration → Function is walked with intrinsics resolved. A CDK-synthesized template
+(``cdk.out/<Stack>.template.json``) has its assets' local folders put back first (``cdk.py``). Nothing here
 knows wsapp's own handlers: any template with an ``AWS::ApiGatewayV2::Api`` of protocol WEBSOCKET
 and Lambda proxy integrations works.
 """
@@ -23,9 +25,11 @@ import yaml
 from samtranslator.yaml_helper import yaml_parse
 
 from wsapp.emulator.errors import TemplateError
+from wsapp.emulator.template import language_extensions
+from wsapp.emulator.template.cdk import localize_assets
 from wsapp.emulator.template.code import LOCAL_BUCKET, LOCAL_CODE, local_code_roots
 from wsapp.emulator.template.model import Account, WebSocketApp
-from wsapp.emulator.template.parameters import resolve_parameters
+from wsapp.emulator.template.parameters import resolve_parameters, typed
 from wsapp.emulator.template.walker import LocalLayer, Walker
 
 # The layer kinds and the property ``sam package`` uploads for each (a local path until then).
@@ -99,13 +103,7 @@ def translate(
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
 
-    values = {
-        **parameters,
-        "AWS::Region": account.region,
-        "AWS::AccountId": account.account_id,
-        "AWS::Partition": account.partition,
-        "AWS::StackName": account.stack_name,
-    }
+    values = {**parameters, **_pseudo(account)}
     # The translator records metrics for CloudWatch; unpublished ones make it log a warning whenever the
     # garbage collector gets to it, so "publish" them to the dummy publisher that drops them.
     metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
@@ -133,12 +131,9 @@ def translate_file(
     Local ``CodeUri`` folders (and layers' ``ContentUri``/``Content``) appear as placeholder
     ``s3://wsapp-local-code/`` URIs.
     """
-    path = Path(path).resolve()
-    template = read_template(path)
-    local_code_roots(template, path.parent)
-    _replace_local_layers(template, path.parent)
-    values = resolve_parameters(template.get("Parameters") or {}, parameters or {}, dev_secret=dev_secret)
-    return translate(template, values, account or Account())
+    account = account or Account()
+    template, values, _, _ = _prepare(Path(path).resolve(), parameters, account, dev_secret)
+    return translate(template, values, account)
 
 
 def load_app(
@@ -152,14 +147,38 @@ def load_app(
     isolated: bool = False,
 ) -> WebSocketApp:
     """Translate ``path`` and build the model of its WebSocket API (``api`` picks one of several)."""
-    path = Path(path).resolve()
     account = account or Account()
-    template = read_template(path)
-    code_roots = local_code_roots(template, path.parent)
-    layers = _replace_local_layers(template, path.parent)
-    values = resolve_parameters(template.get("Parameters") or {}, parameters or {}, dev_secret=dev_secret)
+    template, values, code_roots, layers = _prepare(Path(path).resolve(), parameters, account, dev_secret)
     cfn = translate(template, values, account, isolated=isolated)
     return Walker(cfn, values, account, code_roots, ids, layers).app(api)
+
+
+def _prepare(
+    path: Path, parameters: Mapping[str, str] | None, account: Account, dev_secret: str | None
+) -> tuple[dict[str, Any], dict[str, str], dict[str, Path], dict[str, LocalLayer]]:
+    """The template as SAM's transform gets it, with the parameters' values, each function's code
+    folder and the local layers (see :func:`_replace_local_layers`)."""
+    template = read_template(path)
+    values = resolve_parameters(template.get("Parameters") or {}, parameters or {}, dev_secret=dev_secret)
+    if language_extensions.uses(template):
+        refs = {**typed(template.get("Parameters") or {}, values), **_pseudo(account)}
+        template = language_extensions.expand(template, refs)
+    else:
+        language_extensions.check_undeclared(template)
+    localize_assets(template, path.parent)
+    code_roots = local_code_roots(template, path.parent)
+    layers = _replace_local_layers(template, path.parent)
+    return template, values, code_roots, layers
+
+
+def _pseudo(account: Account) -> dict[str, str]:
+    return {
+        "AWS::Region": account.region,
+        "AWS::AccountId": account.account_id,
+        "AWS::Partition": account.partition,
+        "AWS::StackName": account.stack_name,
+        "AWS::URLSuffix": "amazonaws.com",
+    }
 
 
 def _translate_in_child(

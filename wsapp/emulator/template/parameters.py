@@ -1,4 +1,11 @@
-"""Template parameters: defaults, overrides and CloudFormation's own constraints on their values."""
+"""Template parameters: defaults, overrides and CloudFormation's own constraints on their values.
+
+``AWS::SSM::Parameter::Value<...>`` parameters hold the *name* of a Parameter Store entry, which
+CloudFormation reads at deploy time [DOC "Parameters", "SSM parameter types"]. Offline there is no
+Parameter Store: an override gives such a parameter's value directly, and a default resolves only when
+the name is one the emulator knows (:data:`LOCAL_SSM`), such as the version of the CDK bootstrap stack
+that every CDK-synthesized template reads.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from wsapp.emulator.errors import TemplateError
+
+SSM_TYPE = "AWS::SSM::Parameter::Value<"
+# UNCONFIRMED (a knob): the bootstrap version a local "account" has. Any version from 6 up passes the
+# CheckBootstrapVersion rule CDK v2 adds to its templates (which the emulator does not evaluate anyway).
+CDK_BOOTSTRAP_VERSION = "30"
+# Parameter Store names resolved offline: pattern -> value.
+LOCAL_SSM = {r"/cdk-bootstrap/[^/]+/version": CDK_BOOTSTRAP_VERSION}
 
 
 def _check(name: str, spec: Mapping[str, Any], value: str) -> None:
@@ -46,6 +60,9 @@ def resolve_parameters(
     for name, spec in declared.items():
         if name in overrides:
             value = str(overrides[name])
+        elif str(spec.get("Type", "")).startswith(SSM_TYPE) and "Default" in spec:
+            values[name] = _local_ssm(name, str(spec["Default"]))
+            continue  # the constraints apply to the Parameter Store name, which is fixed
         elif "Default" in spec:
             value = str(spec["Default"])
         elif spec.get("NoEcho") and dev_secret is not None:
@@ -55,3 +72,26 @@ def resolve_parameters(
         _check(name, spec, value)
         values[name] = value
     return values
+
+
+def _local_ssm(name: str, entry: str) -> str:
+    for pattern, value in LOCAL_SSM.items():
+        if re.fullmatch(pattern, entry):
+            return value
+    raise TemplateError(
+        f"reads Parameter Store entry {entry!r} at deploy time, which cannot be read offline: pass"
+        f" --parameter {name}=VALUE with its value",
+        f"parameter {name}",
+    )
+
+
+def typed(declared: Mapping[str, Mapping[str, Any]], values: Mapping[str, str]) -> dict[str, Any]:
+    """What ``Ref`` gives for each parameter: a list for the list types (``CommaDelimitedList``,
+    ``List<...>``), whose members CloudFormation space-trims [DOC "Parameters", "CommaDelimitedList"];
+    the text otherwise."""
+    out: dict[str, Any] = dict(values)
+    for name, spec in declared.items():
+        kind = str(spec.get("Type", "")) if isinstance(spec, Mapping) else ""
+        if name in values and ("CommaDelimitedList" in kind or "List<" in kind):
+            out[name] = [item.strip() for item in values[name].split(",")]
+    return out

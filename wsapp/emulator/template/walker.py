@@ -24,6 +24,7 @@ from wsapp.emulator.template.model import (
     TableSpec,
     WebSocketApp,
 )
+from wsapp.emulator.template.parameters import typed
 from wsapp.emulator.template.resources import NAME_PROPERTY, attribute, physical_name, ref_value
 
 DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000  # API Gateway's default (and maximum) integration timeout
@@ -111,14 +112,16 @@ class Walker:
             f"stack/{account.stack_name}/00000000-0000-0000-0000-000000000000",
             "AWS::URLSuffix": "amazonaws.com",
         }
+        self.mappings: Mapping[str, Any] = cfn.get("Mappings") or {}
+        self.typed_parameters = typed(cfn.get("Parameters") or {}, parameters)  # lists for the list types
         self.physical = self._physical_ids(cfn.get("Conditions"))
         self.qualifiers = self._qualifier_ids(cfn.get("Conditions"))  # Version/Alias → its function
         refs: dict[str, Any] = {
-            **parameters,
+            **self.typed_parameters,
             **{n: self._ref(n, self.physical[n]) for n in self.resources},
             **self.pseudo,
         }
-        self.resolver = Resolver(refs, self._get_att, cfn.get("Conditions"))
+        self.resolver = Resolver(refs, self._get_att, cfn.get("Conditions"), self.mappings)
         self.functions: dict[str, FunctionSpec] = {}
         self._layers: dict[str, LayerSpec] | None = None
 
@@ -132,11 +135,11 @@ class Walker:
         physical: dict[str, str] = {}
         pending = {n for n, v in names.items() if isinstance(v, dict)}
         for _ in range(4):
-            known = {**self.parameters, **self.pseudo}
+            known = {**self.typed_parameters, **self.pseudo}
             known |= {
                 n: ref_value(self.resources[n].get("Type", ""), p, self.account) for n, p in physical.items()
             }
-            resolver = Resolver(known, self._unknown_att, conditions)
+            resolver = Resolver(known, self._unknown_att, conditions, self.mappings)
             for logical in sorted(pending):
                 try:
                     physical[logical] = str(resolver.resolve(names[logical], logical))
@@ -155,7 +158,11 @@ class Walker:
         """Versions' and aliases' physical ids are ARNs of their function's (so ``Ref`` is that ARN)."""
         names = {f: self.physical[f] for f in self._of_type(FUNCTION)}
         arns = {f: str(attribute(FUNCTION, n, "Arn", self.account, {})) for f, n in names.items()}
-        known = {**self.parameters, **self.pseudo, **{n: self._ref(n, p) for n, p in self.physical.items()}}
+        known = {
+            **self.typed_parameters,
+            **self.pseudo,
+            **{n: self._ref(n, p) for n, p in self.physical.items()},
+        }
 
         def arn_of(logical: str, attr: str, where: str) -> Any:
             return (
@@ -164,7 +171,7 @@ class Walker:
                 else self._unknown_att(logical, attr, where)
             )
 
-        resolver = Resolver(known, arn_of, conditions)
+        resolver = Resolver(known, arn_of, conditions, self.mappings)
         active = {
             n: r
             for n, r in self.resources.items()

@@ -1,0 +1,5 @@
+"""$connect: every client may connect."""
+
+
+def handler(event, context):
+    return {"statusCode": 200}
