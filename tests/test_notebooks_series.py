@@ -1,6 +1,7 @@
 """The notebook series keeps its shape: NN-kebab-title names with no gaps, an H1 first, committed with
 outputs, and no product code defined in a notebook (style guide §4). nbval runs the cells themselves."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -9,7 +10,6 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAME = re.compile(r"(\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*\.ipynb")
-DEFINITION = re.compile(r"^(?:async\s+)?(?:def|class)\s", re.MULTILINE)
 PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 
@@ -55,12 +55,23 @@ def test_was_run_top_to_bottom(notebook):
     assert counts == list(range(1, len(counts) + 1)), f"restart and run all: execution counts {counts}"
 
 
+def _defines(source: str) -> bool:
+    """A function or class defined in the kernel. Read as Python (a ``def`` in a string that a cell
+    writes into a user's project file is no definition); IPython's ``%`` and ``!`` lines are left out."""
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    tree = ast.parse(code)
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for n in ast.walk(tree))
+
+
 def test_defines_no_product_code(notebook):
     """Helpers, actions and fixtures live in wsapp; a notebook only imports and calls them."""
-    defining = [
-        cell.source for cell in notebook.cells if cell.cell_type == "code" and DEFINITION.search(cell.source)
-    ]
+    defining = [cell.source for cell in notebook.cells if cell.cell_type == "code" and _defines(cell.source)]
     assert not defining, f"move these definitions into the package: {defining}"
+
+
+def test_the_definition_check_reads_python_not_text():
+    assert _defines("async def f():\n    pass") and _defines("x = 1\nclass A:\n    pass")
+    assert not _defines('code = """\ndef f():\n    pass\n"""\n%time print(code)')
 
 
 def test_markers_have_a_reason_in_the_markdown_before(notebook):
