@@ -172,3 +172,17 @@ def settled(line: str) -> None:
     events still ``_IN_PROGRESS``: each resource shows once, when it is done."""
     if "_IN_PROGRESS " not in line:
         print(line)
+
+
+def handshake_status(url: str, subprotocols: list[str] | None = None, timeout: float = 10) -> str:
+    """How a WebSocket handshake to ``url`` ends, as one line: ``101 (subprotocol X)`` when it opens
+    (the connection is closed again at once), else the HTTP status and body the server refused it with."""
+    import websocket
+
+    try:
+        ws = websocket.create_connection(url, subprotocols=subprotocols, timeout=timeout)
+    except websocket.WebSocketBadStatusException as exc:
+        body = exc.resp_body.decode(errors="replace") if isinstance(exc.resp_body, bytes) else exc.resp_body
+        return f"{exc.status_code} {body or ''}".rstrip()
+    ws.close()
+    return f"101 (subprotocol {ws.subprotocol})"

@@ -9,6 +9,7 @@ import time
 import pytest
 import websocket
 
+from wsapp import guide
 from wsapp.auth import LOCAL_DEV_SECRET, issue_token
 from wsapp.emulator import LocalGateway
 from wsapp.emulator.logs import LogLine, LogSink
@@ -88,3 +89,14 @@ def test_awaiting_records_that_never_come_names_them(gw):
 def test_the_log_of_a_request_that_never_ran_is_awaited_then_refused(gw):
     with pytest.raises(TimeoutError, match=r"no REPORT line of request not-a-request within 0\.2 s"):
         gw.request_log("not-a-request", timeout=0.2)
+
+
+def test_handshake_status_says_how_a_handshake_ended(gw):
+    token = issue_token("erin", secret=LOCAL_DEV_SECRET)
+    assert guide.handshake_status(gw.url, ["wsapp.v1", token]) == "101 (subprotocol wsapp.v1)"
+    assert guide.handshake_status(gw.url) == '401 {"message": "Unauthorized"}'
+    forged = issue_token("erin", secret="another-secret-of-at-least-32-bytes")
+    assert guide.handshake_status(gw.url, ["wsapp.v1", forged]) == '403 {"message": "Forbidden"}'
+    lines = gw.log_lines
+    rejected = [line for line in lines if line.record and line.record.get("message") == "token rejected"]
+    assert rejected and all(line.function == "AuthorizerFunction" and line.request_id for line in rejected)

@@ -235,6 +235,11 @@ class LocalGateway:
         """Function and gateway log lines so far (the most recent few thousand)."""
         return list(self.sink.lines)
 
+    @property
+    def log_lines(self) -> list[LogLine]:
+        """``logs`` parsed: each line's function, Lambda request id, text and JSON record (if it is one)."""
+        return self.sink.parsed()
+
     def log_records(self, function: str | None = None, **fields: Any) -> list[dict[str, Any]]:
         """The functions' structured (JSON) log records so far, oldest first: those of ``function`` (a
         logical id) if given, whose ``fields`` have the given values (``route_key="$disconnect"``)."""
