@@ -26,3 +26,8 @@ class Lifecycle:
     # Lambda's default account concurrency [DOC §7]; past it they are throttled (429). Counted per
     # function locally (AWS counts the whole account).
     account_concurrency: int = 1000
+    # UNCONFIRMED (AWS: reuse "is not guaranteed"; back-to-back invocations are commonly seen on one
+    # environment): an event that arrives while an environment has answered but not yet asked for the
+    # next event (its runtime does so within a millisecond) waits for it instead of starting a cold one.
+    # False: only environments already waiting in /next are reused.
+    reuse_answering: bool = True

@@ -302,6 +302,8 @@ class FunctionPool:
         env = self._take_idle()
         if env is not None:
             self._deliver(self._slots[env], job)
+        elif self.lifecycle.reuse_answering and self._answering() > len(self._queue):
+            self._queue.append(job)  # an environment that has just answered takes it at its /next
         elif self.live < self.concurrency:
             self._spawn(job)
         elif self.reserved is not None:
@@ -320,6 +322,14 @@ class FunctionPool:
         self, event: Any, request_id: str | None = None, wait: float | None = None
     ) -> Invocation:
         return await self.submit(event, request_id=request_id, wait=wait)
+
+    def _answering(self) -> int:
+        """Environments that answered and are about to ask for the next event (``Phase.DONE``)."""
+        return sum(
+            1
+            for s in self._slots.values()
+            if s.killed_for is None and s.env.phase is Phase.DONE and not self._stale(s.env)
+        )
 
     def _take_idle(self) -> ProcessEnvironment | None:
         while self._idle:
