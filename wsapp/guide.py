@@ -6,16 +6,18 @@ one call and its stored output is exact: no default reprs, no absolute paths, no
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from wsapp.emulator.invoke import Outcome
 
+T = TypeVar("T")
 _ARN_OF = re.compile(r"\$\{(\w+)\.Arn\}|\$\{(\w+)\}/invocations")  # ${Fn.Arn}, or an alias's ARN
 
 
@@ -186,3 +188,19 @@ def handshake_status(url: str, subprotocols: list[str] | None = None, timeout: f
         return f"{exc.status_code} {body or ''}".rstrip()
     ws.close()
     return f"101 (subprotocol {ws.subprotocol})"
+
+
+async def sampled(
+    work: Awaitable[T], read: Callable[[], Any], every: float = 0.02
+) -> tuple[T, list[tuple[float, Any]]]:
+    """Await ``work`` while calling ``read()`` every ``every`` seconds; its result, and the samples as
+    ``(seconds since the start, value)`` — e.g. how many execution environments are live under load."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    samples: list[tuple[float, Any]] = []
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        samples.append((loop.time() - started, read()))
+        await asyncio.wait([task], timeout=every)
+    samples.append((loop.time() - started, read()))
+    return task.result(), samples

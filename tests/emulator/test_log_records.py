@@ -12,7 +12,7 @@ import websocket
 from wsapp import guide
 from wsapp.auth import LOCAL_DEV_SECRET, issue_token
 from wsapp.emulator import LocalGateway
-from wsapp.emulator.logs import LogLine, LogSink
+from wsapp.emulator.logs import LogLine, LogSink, Report
 from wsapp.testing import TEMPLATE
 
 
@@ -100,3 +100,33 @@ def test_handshake_status_says_how_a_handshake_ended(gw):
     lines = gw.log_lines
     rejected = [line for line in lines if line.record and line.record.get("message") == "token rejected"]
     assert rejected and all(line.function == "AuthorizerFunction" and line.request_id for line in rejected)
+
+
+def test_a_report_line_is_read_as_lambda_writes_it():
+    line = LogLine.parse(
+        "[Fn r-1] REPORT RequestId: r-1\tDuration: 1.91 ms\tBilled Duration: 169 ms\tMemory Size: 256 MB"
+        "\tMax Memory Used: 43 MB\tInit Duration: 166.86 ms\t"
+    )
+    report = Report.parse(line)
+    assert report == Report("Fn", "r-1", 1.91, 169, 256, 43, 166.86)
+    assert report.cold
+    warm = LogLine.parse(
+        "[Fn r-2] REPORT RequestId: r-2\tDuration: 0.5 ms\tBilled Duration: 1 ms\t"
+        "Memory Size: 256 MB\tMax Memory Used: 43 MB\t"
+    )
+    assert Report.parse(warm).init_ms is None and not Report.parse(warm).cold
+    assert Report.parse(LogLine.parse("[Fn r-2] START RequestId: r-2 Version: $LATEST")) is None
+
+
+def test_the_gateways_reports_are_cold_once_per_environment(gw):
+    token = issue_token("fay", secret=LOCAL_DEV_SECRET)
+    ws = websocket.create_connection(gw.url, subprotocols=["wsapp.v1", token], timeout=10)
+    for _ in range(3):
+        ws.send(json.dumps({"action": "marco"}))
+        ws.recv()
+    ws.close()
+    reports = gw.reports("WebSocketFunction")
+    assert len(reports) >= 4  # $connect and three marcos (and earlier tests' invocations)
+    assert {r.function for r in reports} == {"WebSocketFunction"}
+    live = len(gw.runtimes["WebSocketFunction"].environments)
+    assert 1 <= sum(r.cold for r in reports) <= live + 1  # one cold start per environment ever started

@@ -84,3 +84,21 @@ def test_settled_prints_every_line_but_the_events_still_in_progress(capsys):
         "06:25:31 CREATE_COMPLETE              Table  AWS::DynamoDB::Table",
         "06:25:31 DELETE_SKIPPED               FnVersion0a1b2c3d4e AWS::Lambda::Version",
     ]
+
+
+async def test_sampled_reads_a_value_while_the_work_runs():
+    import asyncio
+
+    state = {"n": 0}
+
+    async def work():
+        for _ in range(5):
+            state["n"] += 1
+            await asyncio.sleep(0.02)
+        return "done"
+
+    result, samples = await guide.sampled(work(), lambda: state["n"], every=0.005)
+    assert result == "done"
+    assert samples[0][1] <= 1 and samples[-1][1] == 5
+    assert [t for t, _ in samples] == sorted(t for t, _ in samples)
+    assert len({v for _, v in samples}) >= 3  # seen along the way, not only at the end

@@ -34,7 +34,7 @@ from wsapp.emulator.awslambda.invoke_api import InvokeApi
 from wsapp.emulator.awslambda.lifecycle import Lifecycle
 from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute, default_isolation
 from wsapp.emulator.errors import EmulatorError
-from wsapp.emulator.logs import LogLine, LogSink, matches
+from wsapp.emulator.logs import LogLine, LogSink, Report, matches
 from wsapp.emulator.services import sdk
 from wsapp.emulator.services.moto_server import EmbeddedServices
 from wsapp.emulator.services.resources import create_all
@@ -239,6 +239,29 @@ class LocalGateway:
     def log_lines(self) -> list[LogLine]:
         """``logs`` parsed: each line's function, Lambda request id, text and JSON record (if it is one)."""
         return self.sink.parsed()
+
+    def reports(self, function: str | None = None) -> list[Report]:
+        """The ``REPORT`` line of every invocation so far (of ``function``, a logical id, if given),
+        oldest first: duration, memory, and ``init_ms`` on a cold start."""
+        found = (Report.parse(line) for line in self.sink.parsed())
+        return [r for r in found if r is not None and (function is None or r.function == function)]
+
+    def wait_for_reports(
+        self, count: int = 1, *, function: str | None = None, timeout: float = 5.0
+    ) -> list[Report]:
+        """Wait until ``count`` invocations (of ``function``, if given) have ended — their ``REPORT`` lines
+        written — and return the first ``count`` of :meth:`reports`."""
+
+        def enough(lines: list[LogLine]) -> list[Report] | None:
+            found = [r for r in map(Report.parse, lines) if r is not None]
+            found = [r for r in found if function is None or r.function == function]
+            return found[:count] if len(found) >= count else None
+
+        try:
+            return self.sink.wait_for(enough, timeout)
+        except TimeoutError:
+            where = f" of {function}" if function else ""
+            raise TimeoutError(f"{count} invocation(s){where} awaited for {timeout:g} s") from None
 
     def log_records(self, function: str | None = None, **fields: Any) -> list[dict[str, Any]]:
         """The functions' structured (JSON) log records so far, oldest first: those of ``function`` (a

@@ -45,6 +45,44 @@ class LogLine:
         return cls(function, request_id or None, text, record)
 
 
+@dataclass(frozen=True)
+class Report:
+    """An invocation's ``REPORT`` line, as Lambda writes it (and CloudWatch Logs Insights parses it):
+    ``init_ms`` only on an environment's first invocation — a cold start."""
+
+    function: str | None
+    request_id: str
+    duration_ms: float
+    billed_ms: float
+    memory_mb: int
+    max_memory_mb: int
+    init_ms: float | None
+
+    @property
+    def cold(self) -> bool:
+        return self.init_ms is not None
+
+    @classmethod
+    def parse(cls, line: LogLine) -> Report | None:
+        if not line.text.startswith("REPORT RequestId: "):
+            return None
+        fields = dict(f.split(": ", 1) for f in line.text.split("\t") if ": " in f)
+
+        def number(name: str) -> float:
+            return float(fields[name].split()[0])
+
+        init = fields.get("Init Duration")
+        return cls(
+            function=line.function,
+            request_id=fields["REPORT RequestId"],
+            duration_ms=number("Duration"),
+            billed_ms=number("Billed Duration"),
+            memory_mb=int(number("Memory Size")),
+            max_memory_mb=int(number("Max Memory Used")),
+            init_ms=float(init.split()[0]) if init else None,
+        )
+
+
 def matches(record: Mapping[str, Any], fields: Mapping[str, Any]) -> bool:
     return all(key in record and record[key] == value for key, value in fields.items())
 
