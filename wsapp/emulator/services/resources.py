@@ -1,8 +1,8 @@
 """Create the template's resources in the embedded services, as CloudFormation would create them.
 
 DynamoDB tables (keys, indexes, streams, TTL; ``AWS::Serverless::SimpleTable`` arrives as a table),
-SQS queues, SNS topics, S3 buckets and EventBridge buses, each under the name ``Ref`` gives for it,
-so what a function reads from its ``Environment`` names a resource that exists.
+SQS queues, SNS topics, S3 buckets, EventBridge buses and Kinesis data streams, each under the name
+``Ref`` gives for it, so what a function reads from its ``Environment`` names a resource that exists.
 """
 
 from __future__ import annotations
@@ -162,6 +162,27 @@ def _bus(clients: Clients, bus: ResourceSpec) -> None:
     client.create_event_bus(Name=bus.name)
 
 
+def _stream(clients: Clients, stream: ResourceSpec) -> None:
+    """A Kinesis data stream: ``ShardCount`` shards (1 when unset, CloudFormation's default for a
+    provisioned stream), or on demand as ``StreamModeDetails`` says."""
+    client = clients("kinesis")
+    if stream.name in client.list_streams()["StreamNames"]:
+        return
+    props = stream.properties
+    args: dict[str, Any] = {"StreamName": stream.name}
+    mode = (props.get("StreamModeDetails") or {}).get("StreamMode")
+    if mode == "ON_DEMAND":
+        args["StreamModeDetails"] = {"StreamMode": "ON_DEMAND"}
+    else:
+        args["ShardCount"] = props.get("ShardCount", 1)
+    _call(client, "CreateStream", **args)
+    client.get_waiter("stream_exists").wait(StreamName=stream.name, WaiterConfig={"Delay": 0.1})
+    if "RetentionPeriodHours" in props:
+        hours = int(props["RetentionPeriodHours"])
+        if hours > 24:
+            client.increase_stream_retention_period(StreamName=stream.name, RetentionPeriodHours=hours)
+
+
 def _as_shape_bool(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
@@ -182,5 +203,6 @@ _MAKERS: Mapping[str, Callable[[Clients, ResourceSpec], None]] = {
     "AWS::SNS::Subscription": _subscription,
     "AWS::S3::Bucket": _bucket,
     "AWS::Events::EventBus": _bus,
+    "AWS::Kinesis::Stream": _stream,
 }
 SERVED = tuple(_MAKERS)

@@ -60,6 +60,7 @@ OTHER = {
     "AWS::SNS::Subscription": ("TopicArn", "Protocol", "Endpoint", "RawMessageDelivery", "FilterPolicy"),
     "AWS::S3::Bucket": (),
     "AWS::Events::EventBus": (),
+    "AWS::Kinesis::Stream": ("ShardCount", "StreamModeDetails", "RetentionPeriodHours"),
 }  # fmt: skip
 TABLE_KEYS = (
     "TableName",
@@ -262,20 +263,20 @@ class Walker:
         )
 
     def _triggers(self) -> tuple[tuple[EventSourceSpec, ...], tuple[str, ...]]:
-        """The event sources the Lambda service runs (DynamoDB streams, SQS queues), and a line for each
-        trigger nothing runs locally yet (its function still exists and can be invoked)."""
+        """The event sources the Lambda service polls (DynamoDB and Kinesis streams, SQS queues), and a line
+        for each trigger nothing runs locally yet (its function still exists and can be invoked)."""
         sources, lines = [], []
         by_name = {spec.name: logical for logical, spec in self.functions.items()}
         for name in self._of_type("AWS::Lambda::EventSourceMapping"):
             keys = ("EventSourceArn", "FunctionName", "BatchSize", "StartingPosition", "Enabled")
             try:
-                props = self._props(name, *keys, "MaximumRetryAttempts")
+                props = self._props(name, *keys, "MaximumRetryAttempts", "StartingPositionTimestamp")
             except TemplateError:
                 props = {}  # named through something the emulator cannot resolve: said generically below
             arn = str(props.get("EventSourceArn", ""))
             source = _runnable_source(arn)
             if source is None:
-                kinds = ("dynamodb", "sqs", "kinesis", "kafka", "mq")
+                kinds = ("dynamodb", "sqs", "kinesis", "kafka", "mq", "docdb")
                 kind = next((f"{k} " for k in kinds if f":{k}:" in arn), "")
                 lines.append(f"{name}: the {kind}event source mapping does not run locally yet")
                 continue
@@ -284,6 +285,7 @@ class Walker:
                 continue  # another stack's function: nothing the emulator runs
             kind, resource = source
             retries = props.get("MaximumRetryAttempts")
+            timestamp = props.get("StartingPositionTimestamp")
             sources.append(
                 EventSourceSpec(
                     name,
@@ -291,8 +293,10 @@ class Walker:
                     arn,
                     kind,
                     resource,
-                    batch_size=int(props.get("BatchSize", 100 if kind == "dynamodb" else 10)),
+                    batch_size=int(props.get("BatchSize", 10 if kind == "sqs" else 100)),
                     starting_position=str(props.get("StartingPosition", "LATEST")),
+                    starting_timestamp=None if timestamp is None else float(timestamp),
+                    identity_arn=self._role_of(function),
                     max_retries=None if retries is None or int(retries) < 0 else int(retries),
                     enabled=str(props.get("Enabled", True)).lower() != "false",
                 )
@@ -304,6 +308,14 @@ class Walker:
             for name in self._of_type(kind):
                 lines.append(f"{name}: {kind} targets are not triggered locally yet")
         return tuple(sources), tuple(lines)
+
+    def _role_of(self, function: str) -> str:
+        """The function's execution role ARN (SAM makes ``{Function}Role``), or "" if it has none."""
+        try:
+            role = self._props(function, "Role").get("Role", "")
+        except TemplateError:
+            return ""
+        return role if isinstance(role, str) else ""
 
     def _for_api(self, kind: str, api_id: str) -> list[tuple[str, dict[str, Any]]]:
         found = [(n, self._props(n, *READ[kind])) for n in self._of_type(kind)]
@@ -502,9 +514,12 @@ def _counter_ids() -> Callable[[], str]:
 
 def _runnable_source(arn: str) -> tuple[str, str] | None:
     """("dynamodb", table) for a stream ARN (``arn:aws:dynamodb:r:a:table/NAME/stream/LABEL``), ("sqs",
-    queue name) for a queue ARN (``arn:aws:sqs:r:a:NAME``), else None."""
+    queue name) for a queue ARN (``arn:aws:sqs:r:a:NAME``), ("kinesis", stream name) for a Kinesis
+    stream's (``arn:aws:kinesis:r:a:stream/NAME``), else None."""
     if ":dynamodb:" in arn and ":table/" in arn and "/stream/" in arn:
         return "dynamodb", arn.split(":table/", 1)[1].split("/stream/", 1)[0]
     if arn.startswith("arn:") and arn.split(":")[2:3] == ["sqs"] and len(arn.split(":")) == 6:
         return "sqs", arn.split(":")[5]
+    if arn.startswith("arn:") and arn.split(":")[2:3] == ["kinesis"] and ":stream/" in arn:
+        return "kinesis", arn.split(":stream/", 1)[1]
     return None
