@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from wsapp.emulator.errors import TemplateError
+from wsapp.emulator.services import lambda_targets
+from wsapp.emulator.services.schedules import rate_seconds
 from wsapp.emulator.template import functions, integrations
 from wsapp.emulator.template.code import LOCAL_BUCKET
 from wsapp.emulator.template.intrinsics import NO_VALUE, Resolver
@@ -56,8 +58,10 @@ OTHER = {
         "VisibilityTimeout", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope",
         "FifoThroughputLimit", "RedrivePolicy",
     ),
-    "AWS::SNS::Topic": ("FifoTopic", "ContentBasedDeduplication"),
-    "AWS::SNS::Subscription": ("TopicArn", "Protocol", "Endpoint", "RawMessageDelivery", "FilterPolicy"),
+    "AWS::SNS::Topic": ("FifoTopic", "ContentBasedDeduplication", "Subscription"),
+    "AWS::SNS::Subscription": (
+        "TopicArn", "Protocol", "Endpoint", "RawMessageDelivery", "FilterPolicy", "FilterPolicyScope",
+    ),
     "AWS::S3::Bucket": (),
     "AWS::Events::EventBus": (),
     "AWS::Kinesis::Stream": ("ShardCount", "StreamModeDetails", "RetentionPeriodHours"),
@@ -239,6 +243,7 @@ class Walker:
             if logical not in self.functions and logical in self.code_roots and self._active(logical):
                 self._function(logical)
         event_sources, not_run = self._triggers()
+        rules, rule_lines = self._rules()
         return WebSocketApp(
             api_logical_id=api_logical,
             api_id=api_id,
@@ -253,12 +258,15 @@ class Walker:
             account=self.account,
             parameters=self.parameters,
             stage_variables=stage_variables,
-            resources=tuple(
-                ResourceSpec(n, kind, self.physical[n], self._props(n, *OTHER[kind]))
-                for kind in OTHER
-                for n in self._of_type(kind)
+            resources=(
+                *(
+                    ResourceSpec(n, kind, self.physical[n], self._props(n, *OTHER[kind]))
+                    for kind in OTHER
+                    for n in self._of_type(kind)
+                ),
+                *rules,  # after the buses they are on
             ),
-            not_run=not_run,
+            not_run=(*not_run, *rule_lines),
             event_sources=event_sources,
         )
 
@@ -301,13 +309,56 @@ class Walker:
                     enabled=str(props.get("Enabled", True)).lower() != "false",
                 )
             )
+        ours = self._function_arns()
         for name in self._of_type("AWS::SNS::Subscription"):
-            if str(self.resources[name].get("Properties", {}).get("Protocol", "")).lower() == "lambda":
-                lines.append(f"{name}: SNS deliveries to a function do not run locally yet")
-        for kind in ("AWS::Events::Rule", "AWS::Scheduler::Schedule"):
-            for name in self._of_type(kind):
-                lines.append(f"{name}: {kind} targets are not triggered locally yet")
+            props = self.resources[name].get("Properties") or {}
+            if str(props.get("Protocol", "")).lower() == "lambda":
+                try:
+                    endpoint = str(self._props(name, "Endpoint").get("Endpoint", ""))
+                except TemplateError:
+                    endpoint = ""
+                if not _names_one_of(endpoint, ours):
+                    lines.append(f"{name}: Endpoint is not a function of this template; not invoked locally")
+        for name in self._of_type("AWS::Scheduler::Schedule"):
+            lines.append(f"{name}: AWS::Scheduler::Schedule targets are not triggered locally yet")
         return tuple(sources), tuple(lines)
+
+    def _function_arns(self) -> list[str]:
+        return [self._get_att(f, "Arn") for f in self._of_type(FUNCTION)]
+
+    def _rules(self) -> tuple[list[ResourceSpec], list[str]]:
+        """EventBridge rules as the embedded EventBridge gets them: each target resolved on its own (one
+        naming what the emulator cannot resolve is left out, not a reason to refuse the template), and a
+        line for each target or schedule nothing delivers locally."""
+        specs, lines = [], []
+        ours = self._function_arns()
+        for name in self._of_type("AWS::Events::Rule"):
+            if not self._active(name):
+                continue
+            keys = ("Name", "EventBusName", "EventPattern", "ScheduleExpression", "State", "Description")
+            props = self._props(name, *keys)
+            targets = []
+            for n, target in enumerate((self.resources[name].get("Properties") or {}).get("Targets") or ()):
+                label = target.get("Id", n) if isinstance(target, dict) else n
+                try:
+                    resolved = self.resolver.resolve(target, name)
+                except TemplateError:
+                    lines.append(f"{name}: target {label} cannot be resolved locally; it is not delivered")
+                    continue
+                arn = str(resolved.get("Arn", ""))
+                service = lambda_targets.service_of(arn)[0]
+                if service == "lambda" and not _names_one_of(arn, ours):
+                    lines.append(f"{name}: target {label} is not a function of this template; not invoked")
+                elif service != "lambda" and not lambda_targets.moto_delivers(arn):
+                    lines.append(f"{name}: target {label} ({service or arn}) is not delivered locally")
+                targets.append(resolved)
+            expression = str(props.get("ScheduleExpression", ""))
+            if expression and rate_seconds(expression) is None:
+                lines.append(f"{name}: ScheduleExpression {expression} is not triggered locally (rate() is)")
+            specs.append(
+                ResourceSpec(name, "AWS::Events::Rule", self.physical[name], {**props, "Targets": targets})
+            )
+        return specs, lines
 
     def _role_of(self, function: str) -> str:
         """The function's execution role ARN (SAM makes ``{Function}Role``), or "" if it has none."""
@@ -504,6 +555,11 @@ def _request_models(listed: Any, models: Mapping[str, Any], route: str) -> dict[
             )
         found[str(key)] = schema
     return found
+
+
+def _names_one_of(arn: str, functions: list[str]) -> bool:
+    """Whether ``arn`` is one of ``functions``' ARNs, or a version or alias of one."""
+    return any(arn == own or arn.startswith(own + ":") for own in functions)
 
 
 def _counter_ids() -> Callable[[], str]:
