@@ -469,8 +469,7 @@ class LocalGateway:
             # SNS subscriptions and EventBridge targets naming the template's functions, and schedules.
             pushed = PushedEvents(self.invoke_api, asyncio.get_running_loop())
             self._disconnect_pushed = lambda_targets.connect(pushed.receive)
-            rules = [r for r in self.model.resources if r.kind == "AWS::Events::Rule"]
-            self._schedules = Schedules(rules, self.account, self.schedule_scale)
+            self._schedules = Schedules(self.model.schedules, self.account, self.schedule_scale)
             self._schedules.start()
         self._runner = web.AppRunner(
             self.gateway.web_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0

@@ -86,8 +86,8 @@ def _install() -> None:
     def lambda_send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
         if self.state != "ENABLED" or not self.event_pattern.matches_event(original_event):
             return
-        functions = [t for t in self.targets if service_of(t["Arn"])[0] == "lambda"]
-        delivered = [t for t in self.targets if moto_delivers(t["Arn"])]
+        functions = [t for t in self.targets if _service_of(t["Arn"])[0] == "lambda"]
+        delivered = [t for t in self.targets if _moto_delivers(t["Arn"])]
         if delivered:
             with _rule_lock:  # moto's delivery reads self.targets: only those it can deliver
                 saved, self.targets = self.targets, delivered
@@ -103,7 +103,7 @@ def _install() -> None:
     events.Rule.send_to_targets = lambda_send_to_targets
 
 
-def service_of(arn: str) -> tuple[str, str | None]:
+def _service_of(arn: str) -> tuple[str, str | None]:
     parts = arn.split(":", 5)
     if len(parts) < 6:
         return "", None
@@ -112,9 +112,9 @@ def service_of(arn: str) -> tuple[str, str | None]:
     return parts[2], kind
 
 
-def moto_delivers(arn: str) -> bool:
+def _moto_delivers(arn: str) -> bool:
     """Whether moto's EventBridge delivers to a target of this ARN itself."""
-    service, kind = service_of(arn)
+    service, kind = _service_of(arn)
     return any(service == s and (k is None or kind == k) for s, k in MOTO_TARGETS)
 
 

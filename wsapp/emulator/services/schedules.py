@@ -1,54 +1,37 @@
 """EventBridge schedules: a rule's ``ScheduleExpression: rate(...)`` fires its targets every period.
 
-[EventBridge UG: "Creating an Amazon EventBridge rule that runs on a schedule"]: ``rate(value unit)``
-(minute(s), hour(s), day(s)); each tick sends the targets a "Scheduled Event" from ``aws.events`` whose
-``resources`` is the rule's ARN. The ticks go through the embedded EventBridge's rule, so every target
-gets them as a matched event would reach it (``lambda_targets.py``). The first tick comes one period
-after the gateway starts (UNCONFIRMED: AWS starts counting when the rule is created). ``cron(...)``
-schedules are not fired (the walker warns of them).
+[EventBridge UG: "Creating an Amazon EventBridge rule that runs on a schedule"]: each tick of a
+``rate(...)`` (the walker reads the period) sends the targets a "Scheduled Event" from
+``aws.events`` whose ``resources`` is the rule's ARN. The ticks go through the embedded EventBridge's
+rule, so every target gets them as a matched event would reach it (``lambda_targets.py``). The first
+tick comes one period after the gateway starts (UNCONFIRMED: AWS starts counting when the rule is
+created). ``cron(...)`` schedules are not fired (the walker warns of them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import uuid
 from datetime import UTC, datetime
 
 from wsapp.emulator.services import lambda_targets
-from wsapp.emulator.template.model import Account, ResourceSpec
-
-RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
-UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
-
-
-def rate_seconds(expression: str) -> float | None:
-    """The period of a ``rate(...)`` expression, or None for anything else (a ``cron(...)``)."""
-    match = RATE.fullmatch(expression.strip())
-    if match is None or int(match[1]) < 1:
-        return None
-    return int(match[1]) * UNIT_SECONDS[match[2].rstrip("s")]
+from wsapp.emulator.template.model import Account, ScheduleSpec
 
 
 class Schedules:
     """One task per scheduled rule, on the gateway's loop. ``scale`` multiplies every period (a local
     knob: 1/60 fires ``rate(1 minute)`` every second)."""
 
-    def __init__(self, rules: list[ResourceSpec], account: Account, scale: float = 1.0) -> None:
+    def __init__(self, schedules: tuple[ScheduleSpec, ...], account: Account, scale: float = 1.0) -> None:
+        self.schedules = schedules
         self.account = account
         self.scale = scale
-        self.rules = [
-            (rule, period)
-            for rule in rules
-            if str(rule.properties.get("State", "ENABLED")) == "ENABLED"
-            and (period := rate_seconds(str(rule.properties.get("ScheduleExpression", "")))) is not None
-        ]
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._tick(rule, period)) for rule, period in self.rules]
+        self._tasks = [loop.create_task(self._tick(schedule)) for schedule in self.schedules]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -58,11 +41,11 @@ class Schedules:
                 await task
         self._tasks = []
 
-    async def _tick(self, rule: ResourceSpec, period: float) -> None:
+    async def _tick(self, schedule: ScheduleSpec) -> None:
         account = self.account
-        arn = f"arn:{account.partition}:events:{account.region}:{account.account_id}:rule/{rule.name}"
+        arn = f"arn:{account.partition}:events:{account.region}:{account.account_id}:rule/{schedule.rule}"
         while True:
-            await asyncio.sleep(period * self.scale)
+            await asyncio.sleep(schedule.period * self.scale)
             event = {
                 "version": "0",
                 "id": str(uuid.uuid4()),
@@ -75,5 +58,5 @@ class Schedules:
                 "detail": {},
             }
             await asyncio.to_thread(
-                lambda_targets.fire_rule, account.account_id, account.region, "default", rule.name, event
+                lambda_targets.fire_rule, account.account_id, account.region, "default", schedule.rule, event
             )

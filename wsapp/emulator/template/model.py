@@ -162,6 +162,15 @@ class EventSourceSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    """An EventBridge rule's ``rate(...)`` schedule, which the emulator fires."""
+
+    logical_id: str
+    rule: str  # the rule's name in the embedded EventBridge (on the default bus, as schedules are)
+    period: float  # seconds
+
+
+@dataclass(frozen=True)
 class WebSocketApp:
     """What the emulator serves: one WebSocket API and one of its stages."""
 
@@ -181,6 +190,7 @@ class WebSocketApp:
     # each, printed as a warning at start, so nothing is skipped in silence.
     not_run: tuple[str, ...] = ()
     event_sources: tuple[EventSourceSpec, ...] = ()
+    schedules: tuple[ScheduleSpec, ...] = ()
 
     @property
     def routed_functions(self) -> frozenset[str]:

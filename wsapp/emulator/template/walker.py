@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from wsapp.emulator.errors import TemplateError
-from wsapp.emulator.services import lambda_targets
-from wsapp.emulator.services.schedules import rate_seconds
-from wsapp.emulator.template import functions, integrations
+from wsapp.emulator.template import eventbridge, functions, integrations
 from wsapp.emulator.template.code import LOCAL_BUCKET
 from wsapp.emulator.template.intrinsics import NO_VALUE, Resolver
 from wsapp.emulator.template.model import (
@@ -23,6 +21,7 @@ from wsapp.emulator.template.model import (
     LayerSpec,
     ResourceSpec,
     RouteSpec,
+    ScheduleSpec,
     TableSpec,
     WebSocketApp,
 )
@@ -243,7 +242,7 @@ class Walker:
             if logical not in self.functions and logical in self.code_roots and self._active(logical):
                 self._function(logical)
         event_sources, not_run = self._triggers()
-        rules, rule_lines = self._rules()
+        rules, schedules, rule_lines = self._rules()
         return WebSocketApp(
             api_logical_id=api_logical,
             api_id=api_id,
@@ -268,6 +267,7 @@ class Walker:
             ),
             not_run=(*not_run, *rule_lines),
             event_sources=event_sources,
+            schedules=schedules,
         )
 
     def _triggers(self) -> tuple[tuple[EventSourceSpec, ...], tuple[str, ...]]:
@@ -326,11 +326,11 @@ class Walker:
     def _function_arns(self) -> list[str]:
         return [self._get_att(f, "Arn") for f in self._of_type(FUNCTION)]
 
-    def _rules(self) -> tuple[list[ResourceSpec], list[str]]:
+    def _rules(self) -> tuple[list[ResourceSpec], tuple[ScheduleSpec, ...], list[str]]:
         """EventBridge rules as the embedded EventBridge gets them: each target resolved on its own (one
         naming what the emulator cannot resolve is left out, not a reason to refuse the template), and a
         line for each target or schedule nothing delivers locally."""
-        specs, lines = [], []
+        specs, schedules, lines = [], [], []
         ours = self._function_arns()
         for name in self._of_type("AWS::Events::Rule"):
             if not self._active(name):
@@ -346,19 +346,22 @@ class Walker:
                     lines.append(f"{name}: target {label} cannot be resolved locally; it is not delivered")
                     continue
                 arn = str(resolved.get("Arn", ""))
-                service = lambda_targets.service_of(arn)[0]
+                service = eventbridge.target_service(arn)
                 if service == "lambda" and not _names_one_of(arn, ours):
                     lines.append(f"{name}: target {label} is not a function of this template; not invoked")
-                elif service != "lambda" and not lambda_targets.moto_delivers(arn):
+                elif service not in eventbridge.DELIVERED:
                     lines.append(f"{name}: target {label} ({service or arn}) is not delivered locally")
                 targets.append(resolved)
             expression = str(props.get("ScheduleExpression", ""))
-            if expression and rate_seconds(expression) is None:
+            period = eventbridge.rate_seconds(expression) if expression else None
+            if expression and period is None:
                 lines.append(f"{name}: ScheduleExpression {expression} is not triggered locally (rate() is)")
+            if period is not None and str(props.get("State", "ENABLED")) == "ENABLED":
+                schedules.append(ScheduleSpec(name, self.physical[name], period))
             specs.append(
                 ResourceSpec(name, "AWS::Events::Rule", self.physical[name], {**props, "Targets": targets})
             )
-        return specs, lines
+        return specs, tuple(schedules), lines
 
     def _role_of(self, function: str) -> str:
         """The function's execution role ARN (SAM makes ``{Function}Role``), or "" if it has none."""

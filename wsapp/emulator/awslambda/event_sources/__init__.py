@@ -1,9 +1,17 @@
-"""Event source mappings: Lambda reads a stream or a queue and invokes the function with each batch.
+"""Event sources: what makes the Lambda service invoke a function other than a direct Invoke.
 
-One module per kind of source, each following its DG page: ``shards.py`` (DynamoDB streams and Kinesis
-data streams: each shard polled, a failed batch retried until ``MaximumRetryAttempts``), ``sqs.py`` (a
-queue long-polled, a batch deleted when the function succeeds). The services that push to Lambda
-instead (SNS, EventBridge) are in ``pushed.py``.
+Polled by Lambda (event source mappings, one module each, following its DG page):
+
+- ``shards.py``: DynamoDB streams [DG: "Using AWS Lambda with Amazon DynamoDB"] and Kinesis data
+  streams [DG: "Using Lambda to process records from Amazon Kinesis Data Streams"]: each shard polled,
+  ``BatchSize`` records (default 100) in one synchronous invocation, a failed batch retried (the shard
+  waits) until ``MaximumRetryAttempts``.
+- ``sqs.py``: an SQS queue [DG: "Using Lambda with Amazon SQS"]: long-polled, up to ``BatchSize``
+  messages (default 10), deleted when the function succeeds, left to the visibility timeout when not.
+
+Pushed to Lambda, invoked asynchronously through the event queue (``pushed.py``): SNS subscriptions
+[DG: "Invoking Lambda functions with Amazon SNS notifications"] and EventBridge rule targets and
+schedules [DG: "Using Lambda with EventBridge"].
 """
 
 from __future__ import annotations
