@@ -34,6 +34,11 @@ RESOURCES = """\
       StreamSpecification: {StreamViewType: NEW_IMAGE}
   Queue:
     Type: AWS::SQS::Queue
+  Stream:
+    Type: AWS::Kinesis::Stream
+    Properties: {ShardCount: 1}
+  Topic:
+    Type: AWS::SNS::Topic
   Fn:
     Type: AWS::Serverless::Function
     Properties:
@@ -41,7 +46,30 @@ RESOURCES = """\
       Events:
         Stream: {Type: DynamoDB, Properties: {Stream: !GetAtt Table.StreamArn, StartingPosition: LATEST}}
         Jobs: {Type: SQS, Properties: {Queue: !GetAtt Queue.Arn}}
+        Clicks: {Type: Kinesis, Properties: {Stream: !GetAtt Stream.Arn, StartingPosition: LATEST}}
+        Notes: {Type: SNS, Properties: {Topic: !Ref Topic}}
+        Orders: {Type: EventBridgeRule, Properties: {Pattern: {source: [shop]}}}
         Tick: {Type: Schedule, Properties: {Schedule: rate(1 minute)}}
+        Nightly: {Type: Schedule, Properties: {Schedule: "cron(0 3 * * ? *)"}}
+        Later: {Type: ScheduleV2, Properties: {ScheduleExpression: rate(1 hour)}}
+  Kafka:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Fn
+      EventSourceArn: arn:aws:kafka:us-east-1:123456789012:cluster/orders/abc
+      Topics: [orders]
+      StartingPosition: LATEST
+  Elsewhere:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: !Ref Topic
+      Protocol: lambda
+      Endpoint: arn:aws:lambda:us-east-1:123456789012:function:another-stacks-function
+  ToStateMachine:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [shop]}
+      Targets: [{Id: Flow, Arn: arn:aws:states:us-east-1:123456789012:stateMachine:orders}]
 """
 
 
@@ -53,8 +81,12 @@ def test_event_sources_and_schedules_not_run_yet_are_one_warning_each(tmp_path):
         pass
     warnings = sorted(line for line in out.getvalue().splitlines() if line.startswith("warning: "))
     assert warnings == [
-        "warning: FnTick: AWS::Events::Rule targets are not triggered locally yet",
-    ]  # FnStream and FnJobs run (tests/apps/test_stream_notify.py, test_queue_jobs.py)
+        "warning: Elsewhere: Endpoint is not a function of this template; not invoked locally",
+        "warning: FnLater: AWS::Scheduler::Schedule targets are not triggered locally yet",
+        "warning: FnNightly: ScheduleExpression cron(0 3 * * ? *) is not triggered locally (rate() is)",
+        "warning: Kafka: the kafka event source mapping does not run locally yet",
+        "warning: ToStateMachine: target Flow (states) is not delivered locally",
+    ]  # the streams, the queue, the topic, the rule and the rate schedule run (tests/apps/test_*.py)
 
 
 LOOP_OVER_A_RESOURCE = """\

@@ -12,7 +12,7 @@ import ipaddress
 import socket
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -30,14 +30,16 @@ from wsapp.emulator.awslambda.dependencies import Dependencies
 from wsapp.emulator.awslambda.environment import LOCAL_CREDENTIALS
 from wsapp.emulator.awslambda.event_queue import AsyncInvoke
 from wsapp.emulator.awslambda.event_sources import EventSourcePollers
+from wsapp.emulator.awslambda.event_sources.pushed import PushedEvents
 from wsapp.emulator.awslambda.invoke_api import InvokeApi
 from wsapp.emulator.awslambda.lifecycle import Lifecycle
 from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute, default_isolation
 from wsapp.emulator.errors import EmulatorError
 from wsapp.emulator.logs import LogLine, LogSink, Report, matches
-from wsapp.emulator.services import sdk
+from wsapp.emulator.services import lambda_targets, sdk
 from wsapp.emulator.services.moto_server import EmbeddedServices
 from wsapp.emulator.services.resources import create_all
+from wsapp.emulator.services.schedules import Schedules
 from wsapp.emulator.services.sdk_channel import SdkChannel
 from wsapp.emulator.template import load_app
 from wsapp.emulator.template.model import Account, WebSocketApp
@@ -67,6 +69,8 @@ class LocalGateway:
     lifecycle : init limit, idle reaping, shutdown grace (``awslambda.pool.Lifecycle``).
     async_invoke : the event queue's retry delays and limits for ``Event`` invocations of the Lambda
         Invoke API (``awslambda.event_queue.AsyncInvoke``), served at ``gateway.lambda_endpoint``.
+    schedule_scale : multiplies the period of every EventBridge ``rate(...)`` schedule (1/60 fires
+        ``rate(1 minute)`` each second); 1 keeps the template's periods.
     inprocess_sdk : answer the functions' ``@connections`` and DynamoDB calls inside this process
         (botocore still serialises, validates, signs and parses them); False sends every call over HTTP.
     isolated_translation : run the SAM transform in a child process, so a long-running gateway does
@@ -112,6 +116,7 @@ class LocalGateway:
         tls_dir: str | Path | None = None,
         install_dependencies: bool = True,
         async_invoke: AsyncInvoke | None = None,
+        schedule_scale: float = 1.0,
     ) -> None:
         self.template = Path(template)
         self.install_dependencies = install_dependencies
@@ -139,6 +144,7 @@ class LocalGateway:
         self.ca: LocalCA | None = None
         self._ssl: Any = None  # the server's ssl.SSLContext when tls
         self.async_invoke = async_invoke
+        self.schedule_scale = schedule_scale
         self._hooks: list[Any] = []
         self.model: WebSocketApp | None = None
         self.gateway: Gateway | None = None
@@ -150,6 +156,8 @@ class LocalGateway:
         self._lambda_sock: socket.socket | None = None
         self._lambda_runner: web.AppRunner | None = None
         self._pollers: EventSourcePollers | None = None
+        self._disconnect_pushed: Callable[[], None] | None = None
+        self._schedules: Schedules | None = None
         self._channel: SdkChannel | None = None
         self._dynamodb: EmbeddedServices | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -536,6 +544,12 @@ class LocalGateway:
                 self.sink,
             )
             await self._pollers.start()
+        if self.model is not None and self._dynamodb is not None:
+            # SNS subscriptions and EventBridge targets naming the template's functions, and schedules.
+            pushed = PushedEvents(self.invoke_api, asyncio.get_running_loop())
+            self._disconnect_pushed = lambda_targets.connect(pushed.receive)
+            self._schedules = Schedules(self.model.schedules, self.account, self.schedule_scale)
+            self._schedules.start()
         self._runner = web.AppRunner(
             self.gateway.web_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
         )
@@ -548,6 +562,12 @@ class LocalGateway:
         if self._pollers is not None:
             await self._pollers.stop()  # no new batches once the connections are gone
             self._pollers = None
+        if self._schedules is not None:
+            await self._schedules.stop()
+            self._schedules = None
+        if self._disconnect_pushed is not None:
+            self._disconnect_pushed()
+            self._disconnect_pushed = None
         if self.backends is not None:
             await self.backends.close()
         if self.invoke_api is not None:

@@ -117,6 +117,12 @@ class InvokeApi:
         return error.response(self.request_ids())
 
     # -- running ------------------------------------------------------------------------------------
+    def invoke_event(self, target: function_names.Target, body: bytes) -> str:
+        """An ``Event`` invocation from another service (SNS, EventBridge): queued as the API queues one."""
+        request_id = self.request_ids()
+        self._enqueue(target, body, request_id)
+        return request_id
+
     def _enqueue(self, target: function_names.Target, body: bytes, request_id: str) -> None:
         spec = target.spec
         config = spec.async_configs.get(target.config_key)

@@ -1,8 +1,9 @@
 """Create the template's resources in the embedded services, as CloudFormation would create them.
 
 DynamoDB tables (keys, indexes, streams, TTL; ``AWS::Serverless::SimpleTable`` arrives as a table),
-SQS queues, SNS topics, S3 buckets and EventBridge buses, each under the name ``Ref`` gives for it,
-so what a function reads from its ``Environment`` names a resource that exists.
+SQS queues, SNS topics and subscriptions, S3 buckets, EventBridge buses and rules, and Kinesis data
+streams, each under the name ``Ref`` gives for it, so what a function reads from its ``Environment``
+names a resource that exists.
 """
 
 from __future__ import annotations
@@ -120,21 +121,28 @@ def _queue(clients: Clients, queue: ResourceSpec) -> None:
 def _topic(clients: Clients, topic: ResourceSpec) -> None:
     props = topic.properties
     attributes = {k: _text(props[k]) for k in ("FifoTopic", "ContentBasedDeduplication") if k in props}
-    clients("sns").create_topic(Name=topic.name, Attributes=attributes)
+    arn = clients("sns").create_topic(Name=topic.name, Attributes=attributes)["TopicArn"]
+    for listed in props.get("Subscription") or ():  # the topic's own Subscription list
+        _subscribe(clients, {**listed, "TopicArn": arn})
 
 
 def _subscription(clients: Clients, subscription: ResourceSpec) -> None:
-    """An SNS subscription the embedded SNS delivers itself: to a queue (sqs) or a URL (http/https).
-    A ``lambda`` subscription is the Lambda service's to run (the walker warns that it does not yet)."""
-    props = subscription.properties
+    _subscribe(clients, subscription.properties)
+
+
+def _subscribe(clients: Clients, props: Mapping[str, Any]) -> None:
+    """An SNS subscription the embedded SNS delivers: to a queue (sqs), a URL (http/https), or a
+    function (lambda: handed to the emulator's Lambda service, ``lambda_targets.py``)."""
     protocol = str(props.get("Protocol", "")).lower()
-    if protocol not in ("sqs", "http", "https"):
+    if protocol not in ("sqs", "http", "https", "lambda"):
         return
     attributes = {}
     if "RawMessageDelivery" in props:
         attributes["RawMessageDelivery"] = _text(props["RawMessageDelivery"])
     if "FilterPolicy" in props:
         attributes["FilterPolicy"] = _json_text(props["FilterPolicy"])
+    if "FilterPolicyScope" in props:
+        attributes["FilterPolicyScope"] = str(props["FilterPolicyScope"])
     clients("sns").subscribe(
         TopicArn=str(props["TopicArn"]),
         Protocol=protocol,
@@ -162,6 +170,52 @@ def _bus(clients: Clients, bus: ResourceSpec) -> None:
     client.create_event_bus(Name=bus.name)
 
 
+def _rule(clients: Clients, rule: ResourceSpec) -> None:
+    """An EventBridge rule and its targets (the walker keeps only targets it could resolve)."""
+    props = rule.properties
+    client = clients("events")
+    args: dict[str, Any] = {"Name": rule.name, "State": str(props.get("State", "ENABLED"))}
+    bus = props.get("EventBusName")
+    if bus:
+        args["EventBusName"] = str(bus)
+    if "EventPattern" in props:
+        args["EventPattern"] = _json_text(props["EventPattern"])
+    if "ScheduleExpression" in props:
+        args["ScheduleExpression"] = str(props["ScheduleExpression"])
+    if "Description" in props:
+        args["Description"] = str(props["Description"])
+    client.put_rule(**args)
+    targets = [{k: _target_value(k, v) for k, v in t.items()} for t in props.get("Targets") or ()]
+    if targets:
+        where = {"EventBusName": args["EventBusName"]} if bus else {}
+        _call(client, "PutTargets", Rule=rule.name, Targets=targets, **where)
+
+
+def _target_value(key: str, value: Any) -> Any:
+    return _json_text(value) if key == "Input" else value  # Input is JSON text in the API
+
+
+def _stream(clients: Clients, stream: ResourceSpec) -> None:
+    """A Kinesis data stream: ``ShardCount`` shards (1 when unset, CloudFormation's default for a
+    provisioned stream), or on demand as ``StreamModeDetails`` says."""
+    client = clients("kinesis")
+    if stream.name in client.list_streams()["StreamNames"]:
+        return
+    props = stream.properties
+    args: dict[str, Any] = {"StreamName": stream.name}
+    mode = (props.get("StreamModeDetails") or {}).get("StreamMode")
+    if mode == "ON_DEMAND":
+        args["StreamModeDetails"] = {"StreamMode": "ON_DEMAND"}
+    else:
+        args["ShardCount"] = props.get("ShardCount", 1)
+    _call(client, "CreateStream", **args)
+    client.get_waiter("stream_exists").wait(StreamName=stream.name, WaiterConfig={"Delay": 0.1})
+    if "RetentionPeriodHours" in props:
+        hours = int(props["RetentionPeriodHours"])
+        if hours > 24:
+            client.increase_stream_retention_period(StreamName=stream.name, RetentionPeriodHours=hours)
+
+
 def _as_shape_bool(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
@@ -182,5 +236,7 @@ _MAKERS: Mapping[str, Callable[[Clients, ResourceSpec], None]] = {
     "AWS::SNS::Subscription": _subscription,
     "AWS::S3::Bucket": _bucket,
     "AWS::Events::EventBus": _bus,
+    "AWS::Events::Rule": _rule,
+    "AWS::Kinesis::Stream": _stream,
 }
 SERVED = tuple(_MAKERS)

@@ -145,17 +145,29 @@ class ResourceSpec:
 
 @dataclass(frozen=True)
 class EventSourceSpec:
-    """An ``AWS::Lambda::EventSourceMapping`` (SAM ``Events: Type: DynamoDB`` / ``SQS``) the emulator runs."""
+    """An ``AWS::Lambda::EventSourceMapping`` (SAM ``Events: Type: DynamoDB`` / ``Kinesis`` / ``SQS``) the
+    emulator runs."""
 
     logical_id: str
     function: str  # the function's logical id
     source_arn: str  # as the template resolves it: what the records' eventSourceARN says
-    kind: str  # "dynamodb" (a table's stream) or "sqs"
-    resource: str  # the table whose stream it reads, or the queue's name
-    batch_size: int = 100  # Lambda's defaults: 100 for DynamoDB streams, 10 for SQS
+    kind: str  # "dynamodb" (a table's stream), "kinesis" or "sqs"
+    resource: str  # the table whose stream it reads, the Kinesis stream's or the queue's name
+    batch_size: int = 100  # Lambda's defaults: 100 for DynamoDB and Kinesis streams, 10 for SQS
     starting_position: str = "LATEST"
+    starting_timestamp: float | None = None  # StartingPositionTimestamp, with AT_TIMESTAMP (Kinesis)
+    identity_arn: str = ""  # the function's execution role: Kinesis records' invokeIdentityArn
     max_retries: int | None = None  # MaximumRetryAttempts (streams); None (-1): until the records expire
     enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """An EventBridge rule's ``rate(...)`` schedule, which the emulator fires."""
+
+    logical_id: str
+    rule: str  # the rule's name in the embedded EventBridge (on the default bus, as schedules are)
+    period: float  # seconds
 
 
 @dataclass(frozen=True)
@@ -178,6 +190,7 @@ class WebSocketApp:
     # each, printed as a warning at start, so nothing is skipped in silence.
     not_run: tuple[str, ...] = ()
     event_sources: tuple[EventSourceSpec, ...] = ()
+    schedules: tuple[ScheduleSpec, ...] = ()
 
     @property
     def routed_functions(self) -> frozenset[str]:

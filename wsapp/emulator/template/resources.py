@@ -26,6 +26,7 @@ NAME_PROPERTY = {
     "AWS::SNS::Topic": "TopicName",
     "AWS::S3::Bucket": "BucketName",
     "AWS::Events::EventBus": "Name",
+    "AWS::Events::Rule": "Name",
     "AWS::IAM::Role": "RoleName",
     "AWS::ApiGatewayV2::Stage": "StageName",
     "AWS::Lambda::LayerVersion": "LayerName",
@@ -126,6 +127,10 @@ def attribute(kind: str, physical: str, attr: str, account: Account, props: Mapp
             "RegionalDomainName": f"d-{zlib.crc32(physical.encode()):010d}.execute-api.{region}.{suffix}",
         },
     }
+    if kind == "AWS::Events::Rule" and attr == "Arn":
+        bus = props.get("EventBusName")
+        on = f"{bus}/" if isinstance(bus, str) and bus not in ("", "default") and ":" not in bus else ""
+        return arn(account, "events", f"rule/{on}{physical}")
     if kind in ("AWS::Lambda::Version", "AWS::Lambda::Alias"):
         # Their physical id is already their ARN: the function's, with the version or alias appended.
         function_arn, _, qualifier = physical.rpartition(":")

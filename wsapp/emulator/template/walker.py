@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from wsapp.emulator.errors import TemplateError
-from wsapp.emulator.template import functions, integrations
+from wsapp.emulator.template import eventbridge, functions, integrations
 from wsapp.emulator.template.code import LOCAL_BUCKET
 from wsapp.emulator.template.intrinsics import NO_VALUE, Resolver
 from wsapp.emulator.template.model import (
@@ -21,6 +21,7 @@ from wsapp.emulator.template.model import (
     LayerSpec,
     ResourceSpec,
     RouteSpec,
+    ScheduleSpec,
     TableSpec,
     WebSocketApp,
 )
@@ -57,10 +58,13 @@ OTHER = {
         "VisibilityTimeout", "FifoQueue", "ContentBasedDeduplication", "DeduplicationScope",
         "FifoThroughputLimit", "RedrivePolicy",
     ),
-    "AWS::SNS::Topic": ("FifoTopic", "ContentBasedDeduplication"),
-    "AWS::SNS::Subscription": ("TopicArn", "Protocol", "Endpoint", "RawMessageDelivery", "FilterPolicy"),
+    "AWS::SNS::Topic": ("FifoTopic", "ContentBasedDeduplication", "Subscription"),
+    "AWS::SNS::Subscription": (
+        "TopicArn", "Protocol", "Endpoint", "RawMessageDelivery", "FilterPolicy", "FilterPolicyScope",
+    ),
     "AWS::S3::Bucket": (),
     "AWS::Events::EventBus": (),
+    "AWS::Kinesis::Stream": ("ShardCount", "StreamModeDetails", "RetentionPeriodHours"),
 }  # fmt: skip
 TABLE_KEYS = (
     "TableName",
@@ -245,6 +249,7 @@ class Walker:
             if logical not in self.functions and logical in self.code_roots and self._active(logical):
                 self._function(logical)
         event_sources, not_run = self._triggers()
+        rules, schedules, rule_lines = self._rules()
         return WebSocketApp(
             api_logical_id=api_logical,
             api_id=api_id,
@@ -259,30 +264,34 @@ class Walker:
             account=self.account,
             parameters=self.parameters,
             stage_variables=stage_variables,
-            resources=tuple(
-                ResourceSpec(n, kind, self.physical[n], self._props(n, *OTHER[kind]))
-                for kind in OTHER
-                for n in self._of_type(kind)
+            resources=(
+                *(
+                    ResourceSpec(n, kind, self.physical[n], self._props(n, *OTHER[kind]))
+                    for kind in OTHER
+                    for n in self._of_type(kind)
+                ),
+                *rules,  # after the buses they are on
             ),
-            not_run=not_run,
+            not_run=(*not_run, *rule_lines),
             event_sources=event_sources,
+            schedules=schedules,
         )
 
     def _triggers(self) -> tuple[tuple[EventSourceSpec, ...], tuple[str, ...]]:
-        """The event sources the Lambda service runs (DynamoDB streams, SQS queues), and a line for each
-        trigger nothing runs locally yet (its function still exists and can be invoked)."""
+        """The event sources the Lambda service polls (DynamoDB and Kinesis streams, SQS queues), and a line
+        for each trigger nothing runs locally yet (its function still exists and can be invoked)."""
         sources, lines = [], []
         by_name = {spec.name: logical for logical, spec in self.functions.items()}
         for name in self._of_type("AWS::Lambda::EventSourceMapping"):
             keys = ("EventSourceArn", "FunctionName", "BatchSize", "StartingPosition", "Enabled")
             try:
-                props = self._props(name, *keys, "MaximumRetryAttempts")
+                props = self._props(name, *keys, "MaximumRetryAttempts", "StartingPositionTimestamp")
             except TemplateError:
                 props = {}  # named through something the emulator cannot resolve: said generically below
             arn = str(props.get("EventSourceArn", ""))
             source = _runnable_source(arn)
             if source is None:
-                kinds = ("dynamodb", "sqs", "kinesis", "kafka", "mq")
+                kinds = ("dynamodb", "sqs", "kinesis", "kafka", "mq", "docdb")
                 kind = next((f"{k} " for k in kinds if f":{k}:" in arn), "")
                 lines.append(f"{name}: the {kind}event source mapping does not run locally yet")
                 continue
@@ -291,6 +300,7 @@ class Walker:
                 continue  # another stack's function: nothing the emulator runs
             kind, resource = source
             retries = props.get("MaximumRetryAttempts")
+            timestamp = props.get("StartingPositionTimestamp")
             sources.append(
                 EventSourceSpec(
                     name,
@@ -298,19 +308,75 @@ class Walker:
                     arn,
                     kind,
                     resource,
-                    batch_size=int(props.get("BatchSize", 100 if kind == "dynamodb" else 10)),
+                    batch_size=int(props.get("BatchSize", 10 if kind == "sqs" else 100)),
                     starting_position=str(props.get("StartingPosition", "LATEST")),
+                    starting_timestamp=None if timestamp is None else float(timestamp),
+                    identity_arn=self._role_of(function),
                     max_retries=None if retries is None or int(retries) < 0 else int(retries),
                     enabled=str(props.get("Enabled", True)).lower() != "false",
                 )
             )
+        ours = self._function_arns()
         for name in self._of_type("AWS::SNS::Subscription"):
-            if str(self.resources[name].get("Properties", {}).get("Protocol", "")).lower() == "lambda":
-                lines.append(f"{name}: SNS deliveries to a function do not run locally yet")
-        for kind in ("AWS::Events::Rule", "AWS::Scheduler::Schedule"):
-            for name in self._of_type(kind):
-                lines.append(f"{name}: {kind} targets are not triggered locally yet")
+            props = self.resources[name].get("Properties") or {}
+            if str(props.get("Protocol", "")).lower() == "lambda":
+                try:
+                    endpoint = str(self._props(name, "Endpoint").get("Endpoint", ""))
+                except TemplateError:
+                    endpoint = ""
+                if not _names_one_of(endpoint, ours):
+                    lines.append(f"{name}: Endpoint is not a function of this template; not invoked locally")
+        for name in self._of_type("AWS::Scheduler::Schedule"):
+            lines.append(f"{name}: AWS::Scheduler::Schedule targets are not triggered locally yet")
         return tuple(sources), tuple(lines)
+
+    def _function_arns(self) -> list[str]:
+        return [self._get_att(f, "Arn") for f in self._of_type(FUNCTION)]
+
+    def _rules(self) -> tuple[list[ResourceSpec], tuple[ScheduleSpec, ...], list[str]]:
+        """EventBridge rules as the embedded EventBridge gets them: each target resolved on its own (one
+        naming what the emulator cannot resolve is left out, not a reason to refuse the template), and a
+        line for each target or schedule nothing delivers locally."""
+        specs, schedules, lines = [], [], []
+        ours = self._function_arns()
+        for name in self._of_type("AWS::Events::Rule"):
+            if not self._active(name):
+                continue
+            keys = ("Name", "EventBusName", "EventPattern", "ScheduleExpression", "State", "Description")
+            props = self._props(name, *keys)
+            targets = []
+            for n, target in enumerate((self.resources[name].get("Properties") or {}).get("Targets") or ()):
+                label = target.get("Id", n) if isinstance(target, dict) else n
+                try:
+                    resolved = self.resolver.resolve(target, name)
+                except TemplateError:
+                    lines.append(f"{name}: target {label} cannot be resolved locally; it is not delivered")
+                    continue
+                arn = str(resolved.get("Arn", ""))
+                service = eventbridge.target_service(arn)
+                if service == "lambda" and not _names_one_of(arn, ours):
+                    lines.append(f"{name}: target {label} is not a function of this template; not invoked")
+                elif service not in eventbridge.DELIVERED:
+                    lines.append(f"{name}: target {label} ({service or arn}) is not delivered locally")
+                targets.append(resolved)
+            expression = str(props.get("ScheduleExpression", ""))
+            period = eventbridge.rate_seconds(expression) if expression else None
+            if expression and period is None:
+                lines.append(f"{name}: ScheduleExpression {expression} is not triggered locally (rate() is)")
+            if period is not None and str(props.get("State", "ENABLED")) == "ENABLED":
+                schedules.append(ScheduleSpec(name, self.physical[name], period))
+            specs.append(
+                ResourceSpec(name, "AWS::Events::Rule", self.physical[name], {**props, "Targets": targets})
+            )
+        return specs, tuple(schedules), lines
+
+    def _role_of(self, function: str) -> str:
+        """The function's execution role ARN (SAM makes ``{Function}Role``), or "" if it has none."""
+        try:
+            role = self._props(function, "Role").get("Role", "")
+        except TemplateError:
+            return ""
+        return role if isinstance(role, str) else ""
 
     def _for_api(self, kind: str, api_id: str) -> list[tuple[str, dict[str, Any]]]:
         found = [(n, self._props(n, *READ[kind])) for n in self._of_type(kind)]
@@ -501,6 +567,11 @@ def _request_models(listed: Any, models: Mapping[str, Any], route: str) -> dict[
     return found
 
 
+def _names_one_of(arn: str, functions: list[str]) -> bool:
+    """Whether ``arn`` is one of ``functions``' ARNs, or a version or alias of one."""
+    return any(arn == own or arn.startswith(own + ":") for own in functions)
+
+
 def _counter_ids() -> Callable[[], str]:
     """Deterministic 10-character lowercase physical ids (API Gateway's id format)."""
     count = iter(range(1, 10**9))
@@ -509,9 +580,12 @@ def _counter_ids() -> Callable[[], str]:
 
 def _runnable_source(arn: str) -> tuple[str, str] | None:
     """("dynamodb", table) for a stream ARN (``arn:aws:dynamodb:r:a:table/NAME/stream/LABEL``), ("sqs",
-    queue name) for a queue ARN (``arn:aws:sqs:r:a:NAME``), else None."""
+    queue name) for a queue ARN (``arn:aws:sqs:r:a:NAME``), ("kinesis", stream name) for a Kinesis
+    stream's (``arn:aws:kinesis:r:a:stream/NAME``), else None."""
     if ":dynamodb:" in arn and ":table/" in arn and "/stream/" in arn:
         return "dynamodb", arn.split(":table/", 1)[1].split("/stream/", 1)[0]
     if arn.startswith("arn:") and arn.split(":")[2:3] == ["sqs"] and len(arn.split(":")) == 6:
         return "sqs", arn.split(":")[5]
+    if arn.startswith("arn:") and arn.split(":")[2:3] == ["kinesis"] and ":stream/" in arn:
+        return "kinesis", arn.split(":stream/", 1)[1]
     return None

@@ -1,0 +1,12 @@
+"""$connect: remember the connection, so broadcasts reach it."""
+
+import os
+
+import boto3
+
+table = boto3.resource("dynamodb").Table(os.environ["TABLE_NAME"])
+
+
+def handler(event, context):
+    table.put_item(Item={"connectionId": event["requestContext"]["connectionId"]})
+    return {"statusCode": 200}
