@@ -60,9 +60,9 @@ class Inspector:
     # -- the server ---------------------------------------------------------------------------------
     def web_app(self) -> web.Application:
         app = web.Application(middlewares=[self._guard])
-        app.router.add_get("/", lambda _: web.HTTPFound(f"{PREFIX}/"))
-        app.router.add_get(f"{PREFIX}", lambda _: web.HTTPFound(f"{PREFIX}/"))
-        app.router.add_get(f"{PREFIX}/", lambda _: web.FileResponse(STATIC / "index.html"))
+        app.router.add_get("/", _to_page)
+        app.router.add_get(PREFIX, _to_page)
+        app.router.add_get(f"{PREFIX}/", _page)
         app.router.add_static(f"{PREFIX}/static/", STATIC, show_index=False)
         app.router.add_get(f"{PREFIX}/api/state", self._state)
         app.router.add_get(f"{PREFIX}/api/entries/{{seq}}", self._entry)
@@ -187,6 +187,14 @@ class Inspector:
         loop = asyncio.get_running_loop()
         status = await loop.run_in_executor(None, self.post, connection_id, data)
         return web.json_response({"status": status})
+
+
+async def _to_page(_: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound(f"{PREFIX}/")
+
+
+async def _page(_: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
 
 
 def _dumps(value: Any) -> str:

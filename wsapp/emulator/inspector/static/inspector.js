@@ -39,7 +39,7 @@ function showApi(api) {
     const fn = r.function ? api.functions[r.function] : null;
     const target = fn ? `${fn.logicalId}\n${fn.handler} · ${fn.runtime} · ${fn.timeout}s · ${fn.memory} MB` :
       (r.uri || "");
-    routes.append(el("tr", {}, el("td", { class: "mono", text: r.key }),
+    routes.append(el("tr", {}, el("td", { class: "mono key", text: r.key }),
       el("td", { text: (r.integration || "none") + (r.twoWay ? " · two-way" : "") }),
       el("td", { class: "mono", text: target })));
   }
