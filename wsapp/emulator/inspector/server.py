@@ -25,6 +25,7 @@ from wsapp.emulator.logs import LogSink
 STATIC = Path(__file__).parent / "static"
 PREFIX = "/_wsapp"
 BATCH_EVERY = 0.05  # seconds: entries arriving closer together go to the page in one event
+BATCH_ENTRIES = 200  # entries per event at most
 FIRST_ENTRIES = 500  # how many recent entries the page gets when it opens
 
 
@@ -135,7 +136,7 @@ class Inspector:
         try:
             await response.write(b": connected\n\n")
             while True:
-                batch = self.recorder.since(after)
+                batch = self.recorder.since(after)[:BATCH_ENTRIES]
                 if batch:
                     after = batch[-1]["seq"]
                     touched = {e["connectionId"] for e in batch if e.get("connectionId")}
@@ -144,8 +145,9 @@ class Inspector:
                         "connections": self.recorder.connection_rows(touched),
                     }
                     await response.write(f"event: entries\ndata: {_dumps(data)}\n\n".encode())
-                arrived.clear()
-                await arrived.wait()
+                if len(batch) < BATCH_ENTRIES:  # else the rest goes at once, in the next event
+                    arrived.clear()
+                    await arrived.wait()
                 await asyncio.sleep(BATCH_EVERY)  # what else arrives meanwhile goes in the same event
         except (ConnectionResetError, asyncio.CancelledError):
             pass
