@@ -46,7 +46,9 @@ def page(inspected):
 
 
 def _detail(page, row) -> dict:
+    seq = row.get_attribute("data-seq")
     row.click()
+    page.wait_for_selector(f"#detail-json[data-seq='{seq}']")
     return json.loads(page.locator("#detail-json").text_content())
 
 

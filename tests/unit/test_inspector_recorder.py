@@ -162,3 +162,13 @@ async def test_listeners_are_woken_from_the_loop_and_from_other_threads():
     await asyncio.get_running_loop().run_in_executor(None, recorder.post, "GET", "c1", 200, 0)
     await asyncio.wait_for(woken.wait(), 1)
     recorder.unlisten(woken)
+
+
+def test_the_live_stream_gets_entries_without_event_response_and_logs():
+    recorder = Recorder()
+    result = Invocation("req-1", False, error_type="Boom", error_message="no")
+    entry = recorder.invocation("F", _connect_event(), result, started=0.0, logs=["line"])
+    brief = recorder.brief(entry)
+    assert "event" not in brief and "logs" not in brief
+    assert brief["response"] == {"errorType": "Boom"} and brief["route"] == "$connect"
+    assert recorder.public(entry)["logs"] == ["line"]  # the whole entry, when it is clicked

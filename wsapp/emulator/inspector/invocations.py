@@ -22,6 +22,7 @@ class RecordedFunction:
     def __init__(self, inner: Function, logical_id: str, recorder: Recorder, sink: LogSink) -> None:
         self.inner, self.logical_id, self.recorder, self.sink = inner, logical_id, recorder, sink
         self._request_ids = getattr(inner, "request_ids", None)
+        self._shares_events = hasattr(inner, "invoke_here")  # thread isolation's FunctionRuntime
         if hasattr(inner, "on_deliver"):
             inner.on_deliver = recorder.delivered  # type: ignore[attr-defined]
 
@@ -40,8 +41,9 @@ class RecordedFunction:
         if request_id is not None:
             self.sink.watch(self.logical_id, request_id)
         started = time.time() * 1000
-        # A shallow copy: a handler in this process (thread isolation) may replace the event's fields.
-        seen = dict(event) if isinstance(event, Mapping) else event
+        # A shallow copy where a handler in this process (thread isolation) may replace the event's
+        # fields; a process's handler gets the event serialised, so it cannot change this one.
+        seen = dict(event) if self._shares_events and isinstance(event, Mapping) else event
         future = self.inner.submit(
             event, request_id=request_id, wait=wait, invoked_arn=invoked_arn, scale=scale
         )

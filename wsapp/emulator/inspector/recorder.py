@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from wsapp.emulator.awslambda.invocation import Invocation
 
 NORMAL_CLOSES = frozenset({1000, 1001, 1005})  # closes that are not errors (1005: no status given)
+BULKY = frozenset({"event", "response", "logs"})  # left out of the live stream (see Recorder.brief)
 GATEWAY_ERROR = '{"message": "'  # how API Gateway's error frames start (server.error_frame)
 
 
@@ -214,6 +215,18 @@ class Recorder:
             cached = entry["_public"] = self.masker.value({k: v for k, v in entry.items() if k[0] != "_"})
         return cached
 
+    def brief(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """What the timeline shows of an entry, without the bulky parts (event, response, logs), which
+        the page fetches when the entry is clicked: the live stream stays small under load."""
+        cached = entry.get("_brief")
+        if cached is None:
+            cached = entry["_brief"] = self.masker.value(
+                {k: v for k, v in entry.items() if k[0] != "_" and k not in BULKY}
+            )
+            if "event" in entry:
+                cached["response"] = _outcome(entry.get("response"))
+        return cached
+
     def connection_rows(self, ids: set[str] | None = None) -> list[dict[str, Any]]:
         rows = [r for r in list(self.connections.values()) if ids is None or r.connection_id in ids]
         return [self.masker.value(asdict(r)) for r in rows]
@@ -241,6 +254,11 @@ class Recorder:
     def _wake_here(self) -> None:
         for event in list(self._listeners):
             event.set()
+
+
+def _outcome(response: Any) -> Any:
+    """The part of a response the timeline's summary names: its error type, if any."""
+    return {"errorType": response.get("errorType")} if isinstance(response, Mapping) else None
 
 
 def _error_of(result: Invocation) -> dict[str, Any]:

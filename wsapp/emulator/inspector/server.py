@@ -109,7 +109,7 @@ class Inspector:
         body = {
             "api": recorder.masker.value(self.describe()),
             "connections": recorder.connection_rows(),
-            "entries": [recorder.public(e) for e in entries],
+            "entries": [recorder.brief(e) for e in entries],
             "lastSeq": entries[-1]["seq"] if entries else 0,
             "capacity": recorder.entries.maxlen,
             "canMint": self.mint is not None,
@@ -141,7 +141,7 @@ class Inspector:
                     after = batch[-1]["seq"]
                     touched = {e["connectionId"] for e in batch if e.get("connectionId")}
                     data = {
-                        "entries": [self.recorder.public(e) for e in batch],
+                        "entries": [self.recorder.brief(e) for e in batch],
                         "connections": self.recorder.connection_rows(touched),
                     }
                     await response.write(f"event: entries\ndata: {_dumps(data)}\n\n".encode())

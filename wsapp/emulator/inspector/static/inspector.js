@@ -164,15 +164,21 @@ function redraw() {
   if (state.selected != null) list.querySelector(`li[data-seq="${state.selected}"]`)?.classList.add("selected");
 }
 
-function select(seq) {
+async function select(seq) {
   const e = state.entries.get(seq);
   if (!e) return;
   state.selected = seq;
   document.querySelectorAll("#timeline li.selected").forEach((n) => n.classList.remove("selected"));
   document.querySelector(`#timeline li[data-seq="${seq}"]`)?.classList.add("selected");
   $("detail-title").textContent = `#${e.seq} ${e.kind} at ${time(e.at)}`;
-  $("detail-json").textContent = JSON.stringify(e, null, 2);
   $("replay").hidden = e.kind !== "invoke";
+  // The stream carries entries without event, response and logs: the whole entry comes from here.
+  const response = await fetch(`${API}/entries/${seq}`);
+  if (state.selected !== seq) return;
+  const detail = $("detail-json");
+  detail.textContent = response.ok ? JSON.stringify(await response.json(), null, 2) :
+    "this entry is no longer kept (the ring buffer dropped it)";
+  detail.dataset.seq = String(seq);
 }
 
 // -- live updates --------------------------------------------------------------------------------------
