@@ -45,6 +45,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "default ~/.local/share/wsapp/tls); the banner names the CA file to trust",
     )
     parser.add_argument(
+        "--no-inspector",
+        action="store_true",
+        help="do not serve the inspector (every frame, event, invocation and post, live in a browser)",
+    )
+    parser.add_argument(
+        "--inspector-port",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the inspector's port (default: any free one)",
+    )
+    parser.add_argument(
+        "--inspector-entries",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="how many of the latest frames, invocations and posts the inspector keeps (default 2000)",
+    )
+    parser.add_argument(
         "--no-inprocess-sdk",
         action="store_true",
         help="send the functions' @connections and DynamoDB calls over HTTP too",
@@ -64,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         limits = replace(limits, max_duration=args.max_duration)
     if args.connect_rate is not None:
         limits = replace(limits, connect_rate=args.connect_rate)
+    if args.inspector_entries < 1:
+        raise UsageError("--inspector-entries must be at least 1")
     credentials = None
     env_vars = read_env_vars(args.env_vars)
     if args.credentials:
@@ -92,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
         install_dependencies=not args.skip_deps,
         isolated_translation=True,  # a long-running server: the translator need not stay resident
         log_lines=0,  # printed (or, with --quiet, dropped): nobody reads gateway.logs here
+        inspector=not args.no_inspector,
+        inspector_port=args.inspector_port,
+        inspector_entries=args.inspector_entries,
     )
     try:
         gateway.start()

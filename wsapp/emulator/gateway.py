@@ -35,6 +35,7 @@ from wsapp.emulator.awslambda.invoke_api import InvokeApi
 from wsapp.emulator.awslambda.lifecycle import Lifecycle
 from wsapp.emulator.awslambda.service import Debugging, LambdaService, SdkRoute, default_isolation
 from wsapp.emulator.errors import EmulatorError
+from wsapp.emulator.inspector.server import Inspector
 from wsapp.emulator.logs import LogLine, LogSink, Report, matches
 from wsapp.emulator.services import lambda_targets, sdk
 from wsapp.emulator.services.moto_server import EmbeddedServices
@@ -82,6 +83,10 @@ class LocalGateway:
     install_dependencies : install each function's (and built layer's) ``requirements.txt`` /
         ``package.json`` as ``sam build`` would, into ``.wsapp/deps/`` beside the template, reused until
         they change; False (``--skip-deps``) only uses installs already there.
+    inspector : serve the inspector (every handshake, frame, invocation and ``@connections`` call, live
+        in a browser) at ``gateway.inspector_url``, on a loopback port of its own (``inspector_port``,
+        0 picks one). Off by default here (recording keeps the last ``inspector_entries`` events and
+        costs a few percent of throughput); ``wsapp local`` turns it on.
     """
 
     def __init__(
@@ -117,6 +122,9 @@ class LocalGateway:
         install_dependencies: bool = True,
         async_invoke: AsyncInvoke | None = None,
         schedule_scale: float = 1.0,
+        inspector: bool = False,
+        inspector_port: int = 0,
+        inspector_entries: int = 2000,
     ) -> None:
         self.template = Path(template)
         self.install_dependencies = install_dependencies
@@ -163,6 +171,13 @@ class LocalGateway:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self.inspector_enabled, self.inspector_port, self.inspector_entries = (
+            inspector,
+            inspector_port,
+            inspector_entries,
+        )
+        self.inspector: Inspector | None = None
+        self._inspector_sock: socket.socket | None = None
 
     # -- addresses ----------------------------------------------------------------------------------
     @property
@@ -175,6 +190,13 @@ class LocalGateway:
         """The ``@connections`` endpoint to give boto3 as ``endpoint_url``: ``http://host:port/{stage}``
         (``https://`` with ``tls``)."""
         return f"{'https' if self.tls else 'http'}://{self._netloc}/{self._model.stage}"
+
+    @property
+    def inspector_url(self) -> str | None:
+        """The inspector's page, ``http://127.0.0.1:{port}/_wsapp/``, when it is on (else None)."""
+        if self.inspector is None:
+            return None
+        return f"http://{self._internal_host}:{self.inspector_port}/_wsapp/"
 
     @property
     def ca_bundle(self) -> str | None:
@@ -435,9 +457,17 @@ class LocalGateway:
             or (DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"], DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]),
         )
         sink = self.sink
+        runtimes = self.runtimes
+        if self.inspector_enabled:
+            from wsapp.emulator.inspector.wiring import inspector_for
+
+            self.inspector = inspector_for(self, self.inspector_entries)
+            runtimes = self.inspector.record(self.runtimes)
+            self._inspector_sock = self._bind(self._internal_host, self.inspector_port)
+            self.inspector_port = self._inspector_sock.getsockname()[1]
         self.gateway = Gateway(
             self.model,
-            self.runtimes,
+            runtimes,
             limits=self.limits,
             behaviour=self.behaviour,
             ids=self.ids,
@@ -449,6 +479,8 @@ class LocalGateway:
             non_proxy=NonProxy(self.backends, lambda text: sink.emit(f"[gateway] {text}\n")),
         )
         self.gateway.port = self.port
+        if self.inspector is not None:
+            self.gateway.watch(self.inspector.recorder)
         self._serve_in_thread(sock)
         memory.release()  # what start-up freed: parsed SDK models, the template translation
         if self.inprocess_sdk and self.isolation == "thread":
@@ -555,8 +587,12 @@ class LocalGateway:
         )
         await self._runner.setup()
         await web.SockSite(self._runner, sock, ssl_context=self._ssl).start()
+        if self.inspector is not None and self._inspector_sock is not None:
+            await self.inspector.start(self._inspector_sock)
 
     async def _close(self) -> None:
+        if self.inspector is not None:
+            await self.inspector.close()
         if self.gateway is not None:
             await self.gateway.shutdown()  # every connection closed, its $disconnect delivered
         if self._pollers is not None:
@@ -613,6 +649,9 @@ class LocalGateway:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=15)
         self._loop = self._thread = None
+        if self._inspector_sock is not None:
+            self._inspector_sock.close()
+            self._inspector_sock = None
         if self._lambda_sock is not None:
             self._lambda_sock.close()  # already closed by its site if the loop ever served it
             self._lambda_sock = None
@@ -656,9 +695,11 @@ def project_cache(template: Path) -> Path:
 
 def print_banner(gateway: LocalGateway, stream: IO[str] = sys.stdout) -> None:
     """The lines ``wsapp local`` prints on start: WebSocket URL, Management endpoint, with TLS the CA
-    certificate clients must trust, then the Lambda endpoint."""
+    certificate clients must trust, then the Lambda endpoint and the inspector's page."""
     stream.write(f"WebSocket URL: {gateway.url}\nManagement endpoint: {gateway.management_endpoint}\n")
     if gateway.ca_bundle is not None:
         stream.write(f"CA certificate: {gateway.ca_bundle}\n")
     stream.write(f"Lambda endpoint: {gateway.lambda_endpoint}\n")
+    if gateway.inspector_url is not None:
+        stream.write(f"Inspector: {gateway.inspector_url}\n")
     stream.flush()

@@ -18,6 +18,7 @@ from wsapp.emulator.apigateway import sigv4
 from wsapp.emulator.apigateway.config import Behaviour, Limits
 from wsapp.emulator.apigateway.connections import Connection, Registry
 from wsapp.emulator.apigateway.ids import Clock, iso8601
+from wsapp.emulator.apigateway.observer import Observer
 
 DELETED = (1000, "Connection Closed Normally")  # what $disconnect reports after DELETE [OBS boto3#3789]
 
@@ -46,6 +47,7 @@ class ManagementApi:
     ) -> None:
         self.stage, self.connections, self.sockets = stage, connections, sockets
         self.limits, self.behaviour, self.clock, self.credentials = limits, behaviour, clock, credentials
+        self.observer: Observer | None = None  # told of every call decided (the inspector)
 
     async def management(self, request: web.Request) -> web.StreamResponse:
         connection_id = self.connection_id_of(request.raw_path)
@@ -100,6 +102,19 @@ class ManagementApi:
         right after. Deciding in the caller's thread lets a function's in-process SDK call return
         without waiting for the gateway's loop to take its turn.
         """
+        answer = self._decide(method, connection_id, body, signed, schedule)
+        if self.observer is not None:
+            self.observer.post(method, connection_id, answer[0], len(body))
+        return answer
+
+    def _decide(
+        self,
+        method: str,
+        connection_id: str,
+        body: bytes,
+        signed: tuple[str, Mapping[str, str]] | None,
+        schedule: Callable[[Callable[[], Any]], None],
+    ) -> tuple[int, dict[str, str], bytes]:
         if self.behaviour.require_sigv4:
             url, headers = signed if signed is not None else ("", {})
             problem = sigv4.check(method, url, headers, body, credentials=self.credentials)

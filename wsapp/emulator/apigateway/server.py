@@ -24,6 +24,7 @@ from wsapp.emulator.apigateway.frames import GatewayWebSocket, encode_frame
 from wsapp.emulator.apigateway.ids import Clock, Ids
 from wsapp.emulator.apigateway.integrations.flow import NonProxy, Outcome
 from wsapp.emulator.apigateway.management_api import ManagementApi
+from wsapp.emulator.apigateway.observer import Observer
 from wsapp.emulator.apigateway.routing import select_route
 from wsapp.emulator.awslambda.invocation import Function, Invocation
 from wsapp.emulator.logs import LogSink
@@ -107,6 +108,11 @@ class Gateway:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self.port = 0
+        self.observer: Observer | None = None  # the inspector's recorder, when one watches
+
+    def watch(self, observer: Observer | None) -> None:
+        """Tell ``observer`` about handshakes, connections, frames and ``@connections`` calls."""
+        self.observer = self.api.observer = observer
 
     # -- plumbing -----------------------------------------------------------------------------------
     def log(self, text: str) -> None:
@@ -135,15 +141,22 @@ class Gateway:
         return self.runtimes[route.function.logical_id] if route.function else None
 
     # -- the handshake ------------------------------------------------------------------------------
+    def _refuse(
+        self, request: web.Request, status: int, message: str, why: str, conn_id: str | None = None
+    ) -> web.Response:
+        if self.observer is not None:
+            self.observer.refused(request, status, why, conn_id)
+        return _json_error(status, message=message)
+
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["stage"] != self.model.stage:
-            return _json_error(403, message="Forbidden")
+            return self._refuse(request, 403, "Forbidden", "no such stage")
         if request.headers.get("Upgrade", "").lower() != "websocket":
-            return _json_error(426, message="Upgrade Required")
+            return self._refuse(request, 426, "Upgrade Required", "not a WebSocket upgrade")
         if len(str(request.rel_url)) > self.limits.url_length:
-            return _json_error(414, message="Request-URI Too Long")
+            return self._refuse(request, 414, "Request-URI Too Long", "URL over the length limit")
         if not self._rate.take():
-            return _json_error(429, message="Too Many Requests")
+            return self._refuse(request, 429, "Too Many Requests", "over the connect rate")
         now = self.clock()
         conn = Connection(
             connection_id=self.ids(),
@@ -161,7 +174,8 @@ class Gateway:
         if verdict.status != 101:
             self.connections.remove(conn.connection_id)
             self.log(f"{conn.connection_id} handshake rejected {verdict.status}: {verdict.why}")
-            return _json_error(verdict.status, message=hs.REASONS.get(verdict.status, "Rejected"))
+            message = hs.REASONS.get(verdict.status, "Rejected")
+            return self._refuse(request, verdict.status, message, verdict.why, conn.connection_id)
         return await self._serve(conn, request, verdict)
 
     async def _handshake(self, conn: Connection, request: web.Request, now: int) -> hs.Verdict:
@@ -253,6 +267,8 @@ class Gateway:
                 return ws  # the client went away during the 101
             raise
         conn.opened.set_result(None)
+        if self.observer is not None:
+            self.observer.opened(conn, verdict.protocol)
         order = asyncio.Lock() if self.behaviour.serialize_per_connection else None
         client_close: tuple[int, str] | None = None
         try:
@@ -261,11 +277,15 @@ class Gateway:
                 if msg.type is WSMsgType.TEXT:
                     conn.last_active_monotonic = time.monotonic()
                     conn.last_active_at = self.clock()
+                    if self.observer is not None:
+                        self.observer.frame_in(conn, msg.data)
                     if order is None:
                         self._on_message(conn, msg.data)
                     else:
                         self._spawn(self._on_message_in_order(conn, msg.data, order))
                 elif msg.type is WSMsgType.BINARY:
+                    if self.observer is not None:
+                        self.observer.frame_in(conn, msg.data)
                     await self.close(conn, *BINARY)
                     break
                 elif msg.type is WSMsgType.CLOSE:
@@ -288,9 +308,11 @@ class Gateway:
             if not ws.closed:
                 await ws.close()
             if conn.close_code is not None:
-                status = (conn.close_code, conn.close_reason)
+                status, by = (conn.close_code, conn.close_reason), "gateway"
             else:
-                status = client_close or ABNORMAL
+                status, by = client_close or ABNORMAL, "client" if client_close else "network"
+            if self.observer is not None:
+                self.observer.closed(conn, *status, by)
             self._spawn(self._on_disconnect(conn, status))
         return ws
 
@@ -323,6 +345,8 @@ class Gateway:
         transport.write(encode_frame(data))
         conn.last_active_monotonic = time.monotonic()
         conn.last_active_at = self.clock()
+        if self.observer is not None:
+            self.observer.frame_out(conn, data)
         return True
 
     async def send(self, conn: Connection, data: str | bytes) -> bool:

@@ -108,6 +108,7 @@ class FunctionPool:
         self.command = (*(debug_command or launch.command), *extra_args, spec.handler)
         self.invocations = 0
         self.cold_starts = 0
+        self.on_deliver: Callable[[str, str, bool], None] | None = None  # (request id, env, cold)
         self.environment: dict[str, str] = self._variables("")  # the latest environment's variables
         self._slots: dict[ProcessEnvironment, _Slot] = {}
         self._idle: list[ProcessEnvironment] = []
@@ -368,6 +369,10 @@ class FunctionPool:
         deadline_ms = int(time.time() * 1000 + remaining * 1000)
         self._emit(env, platform.start(job.request_id), job.request_id)
         env.deliver(job.request_id, deadline_ms, job.arn, _trace_id(), job.body)
+        if self.on_deliver is not None:  # which environment took it, and whether it was its first
+            self.on_deliver(
+                job.request_id, f"pid {env.process.pid if env.process else '?'}", env.invocations == 1
+            )
         if job.timeout is not None:
             job.timers.append(asyncio.get_running_loop().call_later(max(0.0, remaining), self._expire, job))
         self._watch_memory()

@@ -88,6 +88,7 @@ class _Worker(threading.Thread):
     def __init__(self, runtime: FunctionRuntime) -> None:
         super().__init__(name=f"lambda:{runtime.spec.logical_id}", daemon=True)
         self.runtime = runtime
+        self.served = False
 
     def run(self) -> None:
         runtime = self.runtime
@@ -99,6 +100,9 @@ class _Worker(threading.Thread):
             if job is None:
                 return
             job.worker, job.started = self, time.monotonic()
+            if runtime.on_deliver is not None:  # this thread is the environment; its first job is cold
+                runtime.on_deliver(job.request_id, f"thread {self.native_id}", not self.served)
+            self.served = True
             result = runtime._run(job.event, job.request_id, job.timeout, job.arn)
             job.done(result)
             if job.abandoned:
@@ -136,6 +140,7 @@ class FunctionRuntime:
         self._live = 0
         self._running = 0  # invocations taken and not yet finished (what reserved concurrency counts)
         self.invocations = 0
+        self.on_deliver: Callable[[str, str, bool], None] | None = None  # (request id, env, cold)
 
     # -- import ---------------------------------------------------------------------------------
     def handler(self) -> Callable[..., Any]:
