@@ -126,3 +126,34 @@ def test_a_parameter_store_parameter_without_a_local_value_is_one_line(tmp_path)
         LocalGateway(tmp_path / "template.yaml").start()
     with LocalGateway(tmp_path / "template.yaml", parameters={"Key": "local"}) as gw:
         assert gw.model.parameters["Key"] == "local"
+
+
+BAD_INTEGRATIONS = {
+    "IntegrationType: VPC_LINK": "I: IntegrationType 'VPC_LINK' is not one of AWS_PROXY, AWS, MOCK, HTTP, HTTP_PROXY",
+    "IntegrationType: AWS\n      IntegrationUri: https://example.com/x": "I: IntegrationUri 'https://example.com/x' is not an AWS service or Lambda URI",
+    "IntegrationType: HTTP\n      IntegrationUri: ftp://example.com": "I: IntegrationUri 'ftp://example.com' of an HTTP integration is not a URL",
+    "IntegrationType: MOCK\n      PassthroughBehavior: SOMETIMES": "I: PassthroughBehavior 'SOMETIMES' is not one of ('WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER')",
+    "IntegrationType: MOCK\n      RequestParameters: {integration.request.header.X: 'method.request.header.Y'}": "I: RequestParameters: integration.request.header.X maps from 'method.request.header.Y', not a known source",
+}
+
+
+@pytest.mark.parametrize("props", sorted(BAD_INTEGRATIONS))
+def test_an_integration_the_gateway_cannot_run_is_one_line_naming_it(tmp_path, props):
+    (tmp_path / "np_app.py").write_text(ECHO)
+    fn = "  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: np_app.handler}\n"
+    text = f"  I:\n    Type: AWS::ApiGatewayV2::Integration\n    Properties:\n      ApiId: !Ref Api\n      {props}\n"
+    (tmp_path / "template.yaml").write_text(HEADER + fn + text + route("D", "$default", "I"))
+    with pytest.raises(TemplateError) as failure:
+        LocalGateway(tmp_path / "template.yaml").start()
+    assert str(failure.value) == BAD_INTEGRATIONS[props]
+
+
+def test_a_bad_integration_response_key_is_one_line_too(tmp_path):
+    (tmp_path / "np_app.py").write_text(ECHO)
+    fn = "  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Handler: np_app.handler}\n"
+    mock = "  I:\n    Type: AWS::ApiGatewayV2::Integration\n    Properties: {ApiId: !Ref Api, IntegrationType: MOCK}\n"
+    response = "  R:\n    Type: AWS::ApiGatewayV2::IntegrationResponse\n    Properties: {ApiId: !Ref Api, IntegrationId: !Ref I, IntegrationResponseKey: '2\\d\\d'}\n"
+    (tmp_path / "template.yaml").write_text(HEADER + fn + mock + response + route("D", "$default", "I"))
+    with pytest.raises(TemplateError) as failure:
+        LocalGateway(tmp_path / "template.yaml").start()
+    assert str(failure.value) == "I: IntegrationResponseKey '2\\\\d\\\\d' is neither $default nor /regex/"

@@ -328,6 +328,8 @@ class Walker:
                     lines.append(f"{name}: Endpoint is not a function of this template; not invoked locally")
         for name in self._of_type("AWS::Scheduler::Schedule"):
             lines.append(f"{name}: AWS::Scheduler::Schedule targets are not triggered locally yet")
+        for name in self._of_type("AWS::StepFunctions::StateMachine"):
+            lines.append(f"{name}: Step Functions workflows are not run locally yet (executions never start)")
         return tuple(sources), tuple(lines)
 
     def _function_arns(self) -> list[str]:
