@@ -59,7 +59,12 @@ def ensure_node_runtime() -> dict[str, str]:
     that points functions at it (none when it is not installed and npm is missing)."""
     stamp = NODE_RUNTIME / ".wsapp-packages"
     digest = hashlib.sha256()
-    for name in ("runtime-package.json", "runtime-package-lock.json"):
+    for name in (
+        "runtime-package.json",
+        "runtime-package-lock.json",
+        "sdk-v2-package.json",
+        "sdk-v2-package-lock.json",
+    ):
         digest.update((NODE_PACKAGES / name).read_bytes())
     if not (stamp.exists() and stamp.read_text() == digest.hexdigest()):
         if shutil.which("npm") is None:

@@ -19,10 +19,15 @@ import time
 from pathlib import Path
 
 from wsapp.cli import UsageError
+from wsapp.emulator.awslambda.environment import SDK_V2
 from wsapp.emulator.awslambda.launch import NODE_ENTRY, NODE_RUNTIME_VARIABLE, node_runtime_dir
 
 MANIFEST = NODE_ENTRY.parent / "runtime-package.json"
 LOCK = NODE_ENTRY.parent / "runtime-package-lock.json"
+# Lambda's Node.js 16 and older runtimes provide the AWS SDK for JavaScript v2 instead of v3 [DOC: "Lambda
+# runtimes": nodejs16.x "Includes AWS SDK for JavaScript v2"]: kept apart, in SDK_V2, on their NODE_PATH only.
+SDK_V2_MANIFEST = NODE_ENTRY.parent / "sdk-v2-package.json"
+SDK_V2_LOCK = NODE_ENTRY.parent / "sdk-v2-package-lock.json"
 # aws-lambda-ric builds curl and aws-lambda-cpp from source (autoreconf, cmake), then its node-gyp addon.
 BUILD_TOOLS = {"autoconf": "autoconf", "automake": "automake", "libtoolize": "libtool", "cmake": "cmake",
                "make": "make", "g++": "g++"}  # fmt: skip
@@ -67,14 +72,18 @@ def install_nodejs(target: Path) -> int:
             "building aws-lambda-ric needs autoconf automake libtool cmake make g++; missing: "
             f"{' '.join(missing)} (Debian: apt-get install {' '.join(missing)})"
         )
+    v2 = target / SDK_V2
     try:
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(MANIFEST, target / "package.json")
         shutil.copyfile(LOCK, target / "package-lock.json")
+        v2.mkdir(exist_ok=True)
+        shutil.copyfile(SDK_V2_MANIFEST, v2 / "package.json")
+        shutil.copyfile(SDK_V2_LOCK, v2 / "package-lock.json")
     except OSError as exc:
         raise UsageError(f"cannot write to {target}: {exc.strerror}") from None
     print(
-        f"installing aws-lambda-ric and the AWS SDK for JavaScript v3 into {target} "
+        f"installing aws-lambda-ric and the AWS SDK for JavaScript v3 (and v2) into {target} "
         "(npm ci; aws-lambda-ric compiles native code, about two minutes) ...",
         flush=True,
     )
@@ -92,6 +101,10 @@ def install_nodejs(target: Path) -> int:
             "(dist/rapid-client.node); were its install scripts blocked?",
             file=sys.stderr,
         )
+        return 1
+    done = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=v2, stdout=sys.stderr, check=False)
+    if done.returncode != 0:
+        print(f"wsapp runtimes: npm ci of the SDK v2 failed (exit status {done.returncode})", file=sys.stderr)
         return 1
     print(f"installed in {time.monotonic() - started:.0f} s: {target}")
     if target != node_runtime_dir():

@@ -23,6 +23,16 @@ from wsapp.emulator.template.model import Account, FunctionSpec
 if TYPE_CHECKING:
     from wsapp.emulator.awslambda.layers import ModulePath
 
+SDK_V2 = "sdk-v2"  # the runtime folder's subfolder with the AWS SDK for JavaScript v2 (Node.js 16 and older)
+LAST_SDK_V2_NODE = 16  # nodejs16.x is the last runtime whose image holds v2; 18 and later hold v3
+
+
+def node_major(runtime: str) -> int | None:
+    """``nodejs16.x`` → 16; None for a runtime that is not Node.js."""
+    digits = runtime.removeprefix("nodejs").split(".")[0]
+    return int(digits) if runtime.startswith("nodejs") and digits.isdigit() else None
+
+
 # [DOC configuration-envvars] "Lambda reserves these keys; you can't set them in function configuration".
 RESERVED = frozenset(
     {
@@ -128,7 +138,11 @@ def lambda_variables(
         node_dirs = [str(folder) for folder in paths.node] if paths else []
         # AWS's order (§2.1): layers' node{N}, layers' generic, the runtime's SDK, the runtime, the task
         # (the function's own node_modules, which sam build puts in the task root, before them all).
-        node_dirs += [str(runtime_dir / "node_modules"), str(runtime_dir), task]
+        # The runtime's SDK: v3 in Node.js 18 and later, v2 (aws-sdk) in 16 and older [DOC: "Lambda
+        # runtimes", each runtime's SDK], so `require("aws-sdk")` fails on nodejs20.x as it does on AWS.
+        major = node_major(spec.runtime)
+        sdk = runtime_dir / SDK_V2 if major is not None and major <= LAST_SDK_V2_NODE else runtime_dir
+        node_dirs += [str(sdk / "node_modules"), str(runtime_dir), task]
         variables["NODE_PATH"] = ":".join(node_dirs)
     return variables
 
