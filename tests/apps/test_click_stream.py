@@ -40,7 +40,8 @@ def test_clicks_put_on_the_stream_come_back_as_kinesis_records(gw):
         assert click["eventName"] == "aws:kinesis:record" and click["eventSource"] == "aws:kinesis"
         assert click["schema"] == "1.0" and isinstance(click["arrived"], float)
         assert re.fullmatch(r"shardId-\d{12}:\d+", click["eventID"])
-        assert re.fullmatch(r"arn:aws:kinesis:us-east-1:\d{12}:stream/.*ClickStream", click["eventSourceARN"])
+        stream = r"arn:aws:kinesis:us-east-1:\d{12}:stream/.*ClickStream-[0-9A-F]{12}"  # as CFN names it
+        assert re.fullmatch(stream, click["eventSourceARN"])
         assert re.fullmatch(r"arn:aws:iam::\d{12}:role/.*TallyFunctionRole.*", click["invokeIdentityArn"])
     assert not any("warning:" in line and "Clicks" in line for line in gw.logs)  # this mapping runs
 

@@ -41,7 +41,8 @@ def test_each_command_of_the_parameter_has_its_own_route_and_function(gw):
     for reply in (echo, upper, words):
         assert reply["commandCount"] == 3  # Fn::Length of the list parameter
         assert reply["settings"] == {"stage": "dev", "commands": ["echo", "upper", "word-count"]}
-        assert reply["table"] == "wsapp-local-CallsTable"  # Fn::ToJsonString of a resource's Ref
+        # Fn::ToJsonString of a resource's Ref
+        assert reply["table"] == f"wsapp-local-CallsTable-{gw.model.account.name_suffix}"
     assert [r["calls"] for r in (echo, upper, words)][-1] >= 3  # all three wrote to the one table
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 # ruff: noqa: E501 - the template is text, kept on readable lines
+import re
+
 import pytest
 
 from wsapp.emulator import TemplateError
@@ -83,6 +85,8 @@ def written(tmp_path):
 @pytest.mark.parametrize("isolated", [False, True], ids=["in-process", "child-process"])
 def test_names_arns_and_urls_resolve_as_cloudformation_gives_them(written, isolated):
     app = load_app(written(), isolated=isolated)  # isolated: translated in a child (as wsapp local does)
+    suffix = app.account.name_suffix  # CloudFormation's random suffix: here fixed per template file
+    assert re.fullmatch(r"[0-9A-F]{12}", suffix)
     env = app.functions["Fn"].environment
     assert env["TABLE"] == "chat_connections"
     assert env["MESSAGES"] == "chat_connections-messages-us-east-1"
@@ -90,8 +94,8 @@ def test_names_arns_and_urls_resolve_as_cloudformation_gives_them(written, isola
     assert env["STREAM"].startswith("arn:aws:dynamodb:us-east-1:123456789012:table/chat_connections/stream/")
     assert env["API"] == app.api_id
     assert env["ENDPOINT"] == f"wss://{app.api_id}.execute-api.us-east-1.amazonaws.com"
-    assert env["QUEUE_URL"] == "https://sqs.us-east-1.amazonaws.com/123456789012/wsapp-local-Queue"
-    assert env["QUEUE_ARN"] == "arn:aws:sqs:us-east-1:123456789012:wsapp-local-Queue"
+    assert env["QUEUE_URL"] == f"https://sqs.us-east-1.amazonaws.com/123456789012/wsapp-local-Queue-{suffix}"
+    assert env["QUEUE_ARN"] == f"arn:aws:sqs:us-east-1:123456789012:wsapp-local-Queue-{suffix}"
     assert env["TOPIC"] == "arn:aws:sns:us-east-1:123456789012:wsapp-local-events"
     assert app.stage == "prod"  # the stage found through !GetAtt Api.ApiId
     assert {t.name for t in app.tables} == {"chat_connections", "chat_connections-messages-us-east-1"}
@@ -160,8 +164,9 @@ def test_every_function_is_in_the_model_with_its_versions_aliases_and_async_conf
         "live": (0, 120)
     }
     env = app.functions["Fn"].environment
-    assert env["WORKER"] == "wsapp-local-Worker"
-    assert env["WORKER_ARN"] == "arn:aws:lambda:us-east-1:123456789012:function:wsapp-local-Worker"
+    worker_name = f"wsapp-local-Worker-{app.account.name_suffix}"
+    assert env["WORKER"] == worker_name
+    assert env["WORKER_ARN"] == f"arn:aws:lambda:us-east-1:123456789012:function:{worker_name}"
     assert env["ALIAS"] == env["WORKER_ARN"] + ":live"
 
 
@@ -170,3 +175,16 @@ def test_an_event_invoke_config_out_of_the_apis_range_is_one_line(written):
     with pytest.raises(TemplateError) as caught:
         load_app(written(text.replace("MaximumRetryAttempts: 0", "MaximumRetryAttempts: 5")))
     assert str(caught.value) == "WorkerEventInvokeConfig: MaximumRetryAttempts 5 is not between 0 and 2"
+
+
+def test_two_templates_get_names_of_their_own_and_one_template_keeps_its_names(tmp_path):
+    # Two stacks never share a generated name on AWS (CloudFormation's random suffix); the embedded
+    # services are shared by every gateway in a process, so two templates must not either.
+    names = []
+    for folder in ("one", "two", "one"):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        (tmp_path / folder / "template.yaml").write_text(TEMPLATE)
+        (tmp_path / folder / "app.py").write_text("def handler(event, context):\n    return {}\n")
+        app = load_app(tmp_path / folder / "template.yaml")
+        names.append(app.functions["Fn"].environment["QUEUE_URL"])
+    assert names[0] != names[1] and names[0] == names[2]

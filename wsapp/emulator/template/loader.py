@@ -12,6 +12,7 @@ and Lambda proxy integrations works.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import subprocess
 import sys
@@ -148,9 +149,16 @@ def load_app(
 ) -> WebSocketApp:
     """Translate ``path`` and build the model of its WebSocket API (``api`` picks one of several)."""
     account = account or Account()
+    if not account.name_suffix:
+        account = dataclasses.replace(account, name_suffix=name_suffix(Path(path).resolve()))
     template, values, code_roots, layers = _prepare(Path(path).resolve(), parameters, account, dev_secret)
     cfn = translate(template, values, account, isolated=isolated)
     return Walker(cfn, values, account, code_roots, ids, layers).app(api)
+
+
+def name_suffix(template: Path) -> str:
+    """12 characters in the style of CloudFormation's physical-name suffix, fixed for one template file."""
+    return hashlib.sha256(str(template).encode()).hexdigest()[:12].upper()
 
 
 def _prepare(

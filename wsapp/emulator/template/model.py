@@ -14,6 +14,10 @@ class Account:
     account_id: str = "123456789012"
     stack_name: str = "wsapp-local"
     partition: str = "aws"
+    # What CloudFormation's random suffix is to a generated physical name ({stack}-{LogicalId}-{suffix}):
+    # here derived from the template's path, so two templates served in one process (whose embedded
+    # services are shared) never share a table or a queue, and one template keeps its names run to run.
+    name_suffix: str = ""
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,8 @@ def physical_name(kind: str, logical: str, name: Any, account: Account, ids: Cal
     if kind in GENERATED_ID or kind not in NAME_PROPERTY:
         return _derived_id(f"{account.stack_name}/{logical}")
     generated = f"{account.stack_name}-{logical}"
+    if account.name_suffix:
+        generated = f"{generated}-{account.name_suffix}"
     if kind == "AWS::S3::Bucket":
         return generated.lower()  # bucket names are lower case
     if kind == "AWS::ApiGatewayV2::Stage":
