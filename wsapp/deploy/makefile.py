@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import wsapp
+from wsapp.deploy.environ import overridden
 from wsapp.deploy.package import PackagingError
 
 if TYPE_CHECKING:
@@ -38,10 +39,9 @@ def run_target(spec: BuildSpec, out: Path) -> None:
         "RUNTIME": spec.runtime,
         "ARCHITECTURE": spec.architecture,
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # aws-lambda-builders runs make with this process's environment
-    try:
-        with tempfile.TemporaryDirectory(prefix="wsapp-make-") as scratch:
+    # aws-lambda-builders runs make with this process's environment
+    with overridden(env), tempfile.TemporaryDirectory(prefix="wsapp-make-") as scratch:
+        try:
             LambdaBuilder(language="provided", dependency_manager=None, application_framework=None).build(
                 str(spec.source),
                 str(out),
@@ -52,11 +52,5 @@ def run_target(spec: BuildSpec, out: Path) -> None:
                 build_in_source=True,
                 options={"build_logical_id": spec.logical_id, "working_directory": str(spec.source)},
             )
-    except LambdaBuilderError as exc:
-        raise PackagingError(f"{spec.logical_id}: {' '.join(str(exc).split())[:400]}") from None
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        except LambdaBuilderError as exc:
+            raise PackagingError(f"{spec.logical_id}: {' '.join(str(exc).split())[:400]}") from None

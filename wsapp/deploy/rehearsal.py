@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from wsapp.deploy.environ import overridden
 from wsapp.deploy.plan import load_template
 from wsapp.management import ENDPOINT_ENV
 from wsapp.testing import ROOT
@@ -143,20 +144,8 @@ def local_credentials() -> Iterator[dict[str, str]]:
     """
     overrides: dict[str, str | None] = {key: None for key in _SHADOWED}
     overrides.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, **FAKE_CREDENTIALS)
-    saved = {key: os.environ.get(key) for key in overrides}
-    try:
-        for key, value in overrides.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with overridden(overrides):
         yield dict(FAKE_CREDENTIALS)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def rehearsal_template(source: Path, target_dir: Path, *, endpoint: str | None = None) -> Path:
