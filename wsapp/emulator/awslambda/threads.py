@@ -14,6 +14,7 @@ import asyncio
 import importlib
 import json
 import queue
+import resource
 import sys
 import threading
 import time
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wsapp.emulator.awslambda import environ, outcomes, output
+from wsapp.emulator.awslambda import platform_logs as platform
 from wsapp.emulator.awslambda.invocation import Invocation
 from wsapp.emulator.awslambda.reload import CodeWatcher
 from wsapp.emulator.errors import HandlerImportError
@@ -100,10 +102,14 @@ class _Worker(threading.Thread):
             if job is None:
                 return
             job.worker, job.started = self, time.monotonic()
+            cold = not self.served
             if runtime.on_deliver is not None:  # this thread is the environment; its first job is cold
-                runtime.on_deliver(job.request_id, f"thread {self.native_id}", not self.served)
+                runtime.on_deliver(job.request_id, f"thread {self.native_id}", cold)
             self.served = True
+            init_ms = runtime.init_ms() if cold else None
+            runtime.platform_line(job.request_id, platform.start(job.request_id))
             result = runtime._run(job.event, job.request_id, job.timeout, job.arn)
+            runtime.report(job.request_id, result, init_ms)
             job.done(result)
             if job.abandoned:
                 return  # timed out: Lambda discards this environment; a fresh one replaced it
@@ -172,6 +178,35 @@ class FunctionRuntime:
         return func
 
     # -- one invocation, in the calling thread ----------------------------------------------------
+    def init_ms(self) -> float:
+        """A new thread environment's INIT: finding (the first time, importing) the handler."""
+        started = time.monotonic()
+        try:
+            self.handler()
+        except HandlerImportError:
+            pass  # the invocation reports it
+        return (time.monotonic() - started) * 1000
+
+    def platform_line(self, request_id: str, line: str) -> None:
+        if self.sink.active:
+            self.sink.emit(f"[{self.spec.logical_id} {request_id}] {line}\n")
+
+    def report(self, request_id: str, result: Invocation, init_ms: float | None) -> None:
+        """END and REPORT as Lambda writes them (platform_logs); Max Memory Used is this process's
+        high-water mark, the functions' threads sharing it (UNCONFIRMED: no per-thread figure exists)."""
+        if not self.sink.active:
+            return
+        peak_mb = -(-resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)  # KiB on Linux
+        self.platform_line(request_id, platform.end(request_id))
+        line = platform.report(
+            request_id,
+            duration_ms=result.duration_ms,
+            memory_mb=self.spec.memory,
+            max_memory_mb=peak_mb,
+            init_ms=init_ms,
+        )
+        self.platform_line(request_id, line)
+
     def _run(self, event: Any, request_id: str, timeout: float | None, arn: str | None = None) -> Invocation:
         start = time.monotonic()
         deadline = start + (timeout if timeout is not None else self.spec.timeout)
