@@ -130,3 +130,34 @@ def test_the_gateways_reports_are_cold_once_per_environment(gw):
     assert {r.function for r in reports} == {"WebSocketFunction"}
     live = gw.runtimes["WebSocketFunction"].live  # environments (processes, or threads) now running
     assert 1 <= sum(r.cold for r in reports) <= live + 1  # one cold start per environment ever started
+
+
+def test_a_waiter_sees_each_new_line_once_and_only_the_lines_still_kept(monkeypatch):
+    sink = LogSink(None, keep=3)
+    sink.emit("[Fn r0] old one\n")
+    parses = []
+    real = LogLine.parse
+    monkeypatch.setattr(LogLine, "parse", classmethod(lambda cls, line: parses.append(line) or real(line)))
+    seen_last: list[list[str]] = []
+
+    def found(lines):
+        seen_last.append([line.text for line in lines])
+        return len(seen_last) == 3
+
+    bursts = iter(["[Fn r1] a\n[Fn r1] b\n", "[Fn r2] c\n[Fn r2] d\n[Fn r2] e\n[Fn r2] f\n"])
+    timers = [threading.Timer(0.3 * (n + 1), sink.emit, args=[next(bursts)]) for n in range(2)]
+    for timer in timers:
+        timer.start()
+    sink.wait_for(found, timeout=5)
+    # the kept line once, then each burst's lines once (the second burst past the bound: its last three)
+    assert parses == ["[Fn r0] old one", "[Fn r1] a", "[Fn r1] b", "[Fn r2] d", "[Fn r2] e", "[Fn r2] f"]
+    assert seen_last == [["old one"], ["old one", "a", "b"], ["d", "e", "f"]]
+
+
+def test_wait_for_line_returns_the_line_as_logs_has_it(gw):
+    token = issue_token("gil", secret=LOCAL_DEV_SECRET)
+    websocket.create_connection(gw.url, subprotocols=["wsapp.v1", token], timeout=10).close()
+    line = gw.wait_for_line('"principal":"gil"')
+    assert line.startswith("[AuthorizerFunction ") and line in gw.logs
+    with pytest.raises(TimeoutError, match=r"no log line with 'never there' within 0\.2 s"):
+        gw.wait_for_line("never there", timeout=0.2)

@@ -9,6 +9,7 @@ starts with ``[{function} {request id}] ``.
 from __future__ import annotations
 
 import collections
+import itertools
 import json
 import threading
 import time
@@ -26,6 +27,7 @@ class LogLine:
     request_id: str | None
     text: str
     record: Mapping[str, Any] | None
+    raw: str  # the line as kept, prefix included
 
     @classmethod
     def parse(cls, line: str) -> LogLine:
@@ -42,7 +44,7 @@ class LogLine:
             except ValueError:
                 parsed = None
             record = parsed if isinstance(parsed, dict) else None
-        return cls(function, request_id or None, text, record)
+        return cls(function, request_id or None, text, record, line)
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ class LogSink:
         self.lines: collections.deque[str] = collections.deque(maxlen=keep)
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)  # waiters wake on every emit, never poll
+        self._emitted = 0  # lines ever kept, past the deque's bound too: what a waiter has not seen yet
         self._watched: dict[str, list[str]] = {}  # "{function} {request id}" → its lines, unprefixed
 
     @property
@@ -118,6 +121,7 @@ class LogSink:
         with self._lock:
             lines = text.splitlines()
             self.lines.extend(lines)
+            self._emitted += len(lines)
             if self._watched:
                 for line in lines:
                     end = line.find("] ") if line.startswith("[") else -1
@@ -137,15 +141,25 @@ class LogSink:
     def wait_for(self, found: Callable[[list[LogLine]], Any], timeout: float) -> Any:
         """Block until ``found(lines)`` is truthy (checked at once and after every new line); return it.
 
-        Raises TimeoutError after ``timeout`` seconds, with how many lines were kept by then.
+        Each line is parsed once, outside the lock the emitting threads take, and only lines that are
+        new since the last check; ``found`` gets the kept lines so far. Raises TimeoutError after
+        ``timeout`` seconds, with how many lines were kept by then.
         """
         deadline = time.monotonic() + timeout
-        with self._arrived:
-            while True:
-                answer = found([LogLine.parse(line) for line in self.lines])
-                if answer:
-                    return answer
+        parsed: collections.deque[LogLine] = collections.deque(maxlen=self.lines.maxlen)
+        seen = 0
+        while True:
+            with self._lock:
+                new = min(self._emitted - seen, len(self.lines))
+                fresh = list(itertools.islice(self.lines, len(self.lines) - new, None)) if new else []
+                seen = self._emitted
+            parsed.extend(map(LogLine.parse, fresh))
+            answer = found(list(parsed))
+            if answer:
+                return answer
+            with self._arrived:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError(f"not logged within {timeout:g} s ({len(self.lines)} lines kept)")
-                self._arrived.wait(left)
+                if self._emitted == seen:  # nothing arrived while ``found`` ran
+                    self._arrived.wait(left)
