@@ -12,27 +12,14 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import websocket
 
-from wsapp.emulator import LocalGateway
-
 pytestmark = pytest.mark.timeout(90)
 TEMPLATE = Path(__file__).parent / "cdk_chat" / "cdk.out" / "CdkChatStack.template.json"
 DEADLINE = 15.0
-
-
-def wait_for_line(gw: LocalGateway, needle: str) -> str:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        for line in gw.logs:
-            if needle in line:
-                return line
-        time.sleep(0.02)
-    raise AssertionError(f"no log line with {needle!r}; last lines: {gw.logs[-10:]}")
 
 
 def chat(url: str) -> tuple[dict, dict]:
@@ -51,7 +38,7 @@ def chat(url: str) -> tuple[dict, dict]:
 def test_a_cdk_synthesized_chat_runs_over_real_websockets(gw):
     heard_by_ada, heard_by_bob = chat(gw.url)
     assert heard_by_ada == heard_by_bob == {"from": "Ada", "data": "hello"}  # via the layer's broadcast
-    wait_for_line(gw, "disconnected ")  # $disconnect ran: its function shares the $connect asset
+    gw.wait_for_line("disconnected ", DEADLINE)  # $disconnect ran: its function shares the $connect asset
     assert not [line for line in gw.logs if line.startswith("warning:")]
 
 

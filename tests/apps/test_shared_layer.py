@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -27,16 +26,6 @@ def app(tmp_path, monkeypatch):
     return tmp_path / "app" / "template.yaml"
 
 
-def wait_for_line(gw: LocalGateway, needle: str) -> str:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        for line in gw.logs:
-            if needle in line:
-                return line
-        time.sleep(0.02)
-    raise AssertionError(f"no log line with {needle!r}; last lines: {gw.logs[-10:]}")
-
-
 def test_two_functions_share_a_layer_and_one_its_requirements_over_a_real_websocket(app):
     # Both functions import app.handler from their own folders: one process each (process isolation).
     with LocalGateway(app, dynamodb=False, isolation="process") as gw:
@@ -49,7 +38,7 @@ def test_two_functions_share_a_layer_and_one_its_requirements_over_a_real_websoc
             echo = json.loads(ws.recv())
         finally:
             ws.close()
-        disconnected = wait_for_line(gw, f"disconnected {connection_id}")  # its $disconnect ran
+        disconnected = gw.wait_for_line(f"disconnected {connection_id}", DEADLINE)  # its $disconnect ran
     assert greeting == {"action": "greeting", "text": "Hello, Ada!"}  # requirements.txt + the layer's client
     assert echo == {"action": "echo", "body": {"action": "chat", "text": "hi"}}  # the layer's client
     assert disconnected.startswith("[ChatFunction ")

@@ -142,10 +142,4 @@ def ask(ws: websocket.WebSocket, do: str = "echo") -> Any:
 
 
 def wait_for_line(gw: Any, needle: str, timeout: float = DEADLINE) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for line in gw.logs:
-            if needle in line:
-                return line
-        time.sleep(0.02)
-    raise AssertionError(f"no log line with {needle!r} within {timeout}s; last lines: {gw.logs[-15:]}")
+    return gw.wait_for_line(needle, timeout)

@@ -276,6 +276,19 @@ class LocalGateway:
         found = (Report.parse(line) for line in self.sink.parsed())
         return [r for r in found if r is not None and (function is None or r.function == function)]
 
+    def wait_for_line(self, needle: str, timeout: float = 5.0) -> str:
+        """Wait until a kept log line contains ``needle``; the first such line, as ``logs`` has it."""
+
+        def first(lines: list[LogLine]) -> str | None:
+            return next((line.raw for line in lines if needle in line.raw), None)
+
+        try:
+            return self.sink.wait_for(first, timeout)
+        except TimeoutError:
+            last = "\n".join(self.logs[-10:])
+            message = f"no log line with {needle!r} within {timeout:g} s; last lines:\n{last}"
+            raise TimeoutError(message) from None
+
     def wait_for_reports(
         self, count: int = 1, *, function: str | None = None, timeout: float = 5.0
     ) -> list[Report]:
