@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -152,6 +153,26 @@ def test_a_waiter_sees_each_new_line_once_and_only_the_lines_still_kept(monkeypa
     # the kept line once, then each burst's lines once (the second burst past the bound: its last three)
     assert parses == ["[Fn r0] old one", "[Fn r1] a", "[Fn r1] b", "[Fn r2] d", "[Fn r2] e", "[Fn r2] f"]
     assert seen_last == [["old one"], ["old one", "a", "b"], ["d", "e", "f"]]
+
+
+def test_a_watched_request_collects_its_own_lines_unprefixed_and_nothing_else_is_formatted():
+    sink = LogSink(None, keep=0)  # neither shown nor kept: only a watcher wants lines
+    sink.emit_for("Fn", "r1", ["dropped: nobody watches r1 yet"])
+    sink.watch("Fn", "r1")
+    sink.emit_for("Fn", "r1", ["START RequestId: r1", "hello"])
+    sink.emit_for("Fn", "r2", ["another request's line"])
+    sink.emit_for("Fn", None, ["an environment's line"])
+    sink.emit("[Fn r1] from a prefixed writer\n")  # thread isolation's routed stdout
+    assert sink.unwatch("Fn", "r1") == ["START RequestId: r1", "hello", "from a prefixed writer"]
+    assert list(sink.lines) == []
+    shown = io.StringIO()
+    kept = LogSink(shown, keep=10)
+    kept.watch("Fn", "r1")
+    kept.emit_for("Fn", "r1", ["a", "b"])
+    kept.emit_for("Fn", None, ["INIT_START"])
+    assert kept.unwatch("Fn", "r1") == ["a", "b"]
+    assert list(kept.lines) == ["[Fn r1] a", "[Fn r1] b", "[Fn] INIT_START"]
+    assert shown.getvalue() == "[Fn r1] a\n[Fn r1] b\n[Fn] INIT_START\n"
 
 
 def test_wait_for_line_returns_the_line_as_logs_has_it(gw):

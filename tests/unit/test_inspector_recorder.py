@@ -92,6 +92,18 @@ def test_connections_count_frames_and_record_who_closed():
     assert kinds == [("open", False), ("in", False), ("out", False), ("out", True), ("close", True)]
 
 
+def test_connection_rows_are_those_asked_for_in_that_order_with_secrets_masked():
+    recorder = Recorder(masker=Masker([NO_ECHO]))
+    for n in (1, 2, 3):
+        recorder.opened(_conn(f"c{n}"), f"wsapp.v1, {TOKEN}" if n == 2 else "wsapp.v1")
+    recorder.closed(_conn("c3"), 4000, f"bye {NO_ECHO}", "client")
+    rows = recorder.connection_rows(["c3", "gone", "c2"])
+    assert [r["connection_id"] for r in rows] == ["c3", "c2"]
+    assert (rows[0]["close_reason"], rows[0]["close_code"]) == (f"bye {MASK}", 4000)
+    assert rows[1]["protocol"] == f"wsapp.v1, {MASK}" and TOKEN not in str(rows)
+    assert [r["connection_id"] for r in recorder.connection_rows()] == ["c1", "c2", "c3"]
+
+
 def test_only_the_latest_closed_connections_are_kept():
     recorder = Recorder(closed=2)
     for n in range(4):

@@ -101,9 +101,14 @@ class LogSink:
         self._watched: dict[str, list[str]] = {}  # "{function} {request id}" → its lines, unprefixed
 
     @property
+    def shown(self) -> bool:
+        """True when lines are echoed or kept (a watcher alone does not need them formatted)."""
+        return self.stream is not None or self.lines.maxlen != 0
+
+    @property
     def active(self) -> bool:
         """False when lines are neither shown, kept nor watched (so callers need not format them)."""
-        return self.stream is not None or self.lines.maxlen != 0 or bool(self._watched)
+        return self.shown or bool(self._watched)
 
     def watch(self, function: str, request_id: str) -> None:
         """Start collecting the lines of one invocation (until :meth:`unwatch`)."""
@@ -118,20 +123,40 @@ class LogSink:
     def emit(self, text: str) -> None:
         if not self.active:
             return  # neither shown, kept nor watched
+        lines = text.splitlines()
         with self._lock:
-            lines = text.splitlines()
-            self.lines.extend(lines)
-            self._emitted += len(lines)
             if self._watched:
                 for line in lines:
                     end = line.find("] ") if line.startswith("[") else -1
                     found = self._watched.get(line[1:end]) if end > 0 else None
                     if found is not None:
                         found.append(line[end + 2 :])
-            self._arrived.notify_all()
-            if self.stream is not None:
-                self.stream.write(text)
-                self.stream.flush()
+            self._show(text, lines)
+
+    def emit_for(self, source: str, request_id: str | None, lines: list[str]) -> None:
+        """Whole lines of one source (a function, and the request it serves, if any): handed to that
+        request's watcher as they are, and prefixed ``[source request]`` only if shown or kept."""
+        key = f"{source} {request_id}" if request_id else source
+        watched = request_id is not None and key in self._watched  # a hint: checked again under the lock
+        shown = self.shown
+        if not (watched or shown):
+            return
+        prefixed = [f"[{key}] {line}" for line in lines] if shown else []
+        with self._lock:
+            found = self._watched.get(key) if watched else None
+            if found is not None:
+                found.extend(lines)
+            if shown:
+                self._show("\n".join(prefixed) + "\n", prefixed)
+
+    def _show(self, text: str, lines: list[str]) -> None:
+        """Keep, wake the waiters and echo (the lock held)."""
+        self.lines.extend(lines)
+        self._emitted += len(lines)
+        self._arrived.notify_all()
+        if self.stream is not None:
+            self.stream.write(text)
+            self.stream.flush()
 
     def parsed(self) -> list[LogLine]:
         with self._lock:

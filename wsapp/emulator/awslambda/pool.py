@@ -557,9 +557,7 @@ class FunctionPool:
 
     # -- log lines ----------------------------------------------------------------------------------
     def _emit(self, env: ProcessEnvironment, line: str, request_id: str | None = None) -> None:
-        if self.sink.active:
-            prefix = f"[{self.spec.logical_id} {request_id}] " if request_id else f"[{self.spec.logical_id}] "
-            self.sink.emit(prefix + line + "\n")
+        self.sink.emit_for(self.spec.logical_id, request_id, [line])
 
     @staticmethod
     def _ms(job: _Job) -> float:

@@ -345,34 +345,44 @@ class ProcessEnvironment:
         return f"[{self.label} {self.request_id}] " if self.request_id else f"[{self.label}] "
 
     def write_lines(self, lines: list[str]) -> None:
-        prefix = self.prefix()
-        self.sink.emit("".join(f"{prefix}{line}\n" for line in lines))
+        self.sink.emit_for(self.label, self.request_id, lines)
 
     def write_partial(self, text: str) -> None:
         self.sink.emit(self.prefix() + text)
 
     # -- memory (from /proc; elsewhere unknown) -----------------------------------------------------
     def rss_mb(self) -> float | None:
-        if self.process is None:
-            return None
+        statm = self._proc("statm")
         try:
-            with open(f"/proc/{self.process.pid}/statm", "rb") as f:
-                return int(f.read().split()[1]) * PAGE / 2**20
-        except (OSError, IndexError, ValueError):
+            return int(statm.split()[1]) * PAGE / 2**20 if statm is not None else None
+        except (IndexError, ValueError):
             return None
 
     def peak_mb(self) -> int | None:
         """``Max Memory Used``: the process's high-water mark of resident memory."""
+        status = self._proc("status")
+        at = status.find(b"VmHWM:") if status is not None else -1
+        if at < 0:
+            return None
+        try:
+            return -(-int(status[at + 6 : status.index(b"kB", at)]) // 1024)
+        except ValueError:
+            return None
+
+    def _proc(self, name: str) -> bytes | None:
+        """``/proc/{pid}/{name}``, read with bare system calls (once per invocation: REPORT's figure)."""
         if self.process is None:
             return None
         try:
-            with open(f"/proc/{self.process.pid}/status", "rb") as f:
-                for line in f:
-                    if line.startswith(b"VmHWM:"):
-                        return -(-int(line.split()[1]) // 1024)
-        except (OSError, ValueError):
+            fd = os.open(f"/proc/{self.process.pid}/{name}", os.O_RDONLY)
+        except OSError:
             return None
-        return None
+        try:
+            return os.read(fd, 8192)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
 
     def __repr__(self) -> str:
         pid = self.process.pid if self.process else None

@@ -188,8 +188,7 @@ class FunctionRuntime:
         return (time.monotonic() - started) * 1000
 
     def platform_line(self, request_id: str, line: str) -> None:
-        if self.sink.active:
-            self.sink.emit(f"[{self.spec.logical_id} {request_id}] {line}\n")
+        self.sink.emit_for(self.spec.logical_id, request_id, [line])
 
     def report(self, request_id: str, result: Invocation, init_ms: float | None) -> None:
         """END and REPORT as Lambda writes them (platform_logs); Max Memory Used is this process's

@@ -139,7 +139,7 @@ class Inspector:
                 batch = self.recorder.since(after)[:BATCH_ENTRIES]
                 if batch:
                     after = batch[-1]["seq"]
-                    touched = {e["connectionId"] for e in batch if e.get("connectionId")}
+                    touched = dict.fromkeys(e["connectionId"] for e in batch if e.get("connectionId"))
                     data = {
                         "entries": [self.recorder.brief(e) for e in batch],
                         "connections": self.recorder.connection_rows(touched),
