@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -151,6 +152,17 @@ class Server:
         assert self.proc is not None
         root = psutil.Process(self.proc.pid)
         return sum(p.memory_full_info().pss for p in [root, *root.children(recursive=True)])
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the whole process tree has used so far (live processes only)."""
+        assert self.proc is not None
+        root = psutil.Process(self.proc.pid)
+        total = 0.0
+        for process in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
 
     def processes(self) -> int:
         assert self.proc is not None
@@ -359,9 +371,18 @@ async def broadcast(url: str, count: int) -> float:
 
 
 async def load(
-    server: Server, clients: int, duration: float, warm: float, message: str, expect: str
+    server: Server,
+    clients: int,
+    duration: float,
+    warm: float,
+    message: str,
+    expect: str,
+    *,
+    cpu: list[float] | None = None,
 ) -> LoadReport:
     """A warm-up of the same shape (patient: it may start environments), then the measured run.
+
+    With ``cpu``, the CPU seconds the server's process tree used during the measured run are appended.
 
     The warm-up ramps up to ``clients`` in steps of 10 connections, so a server that starts one handler
     instance per concurrent invocation (serverless-offline) starts at most 10 at a time, as it would
@@ -379,7 +400,10 @@ async def load(
         )
         if warmup.errors:
             raise RuntimeError(f"warm-up with {step} connections: {_errors(warmup)}")
+    before = server.cpu_seconds() if cpu is not None else 0.0
     report = await run_load(server.url, clients=clients, duration=duration, **options)
+    if cpu is not None:
+        cpu.append(server.cpu_seconds() - before)
     if report.errors:
         raise RuntimeError(_errors(report))
     return report

@@ -197,8 +197,8 @@ class Recorder:
 
     # -- serving --------------------------------------------------------------------------------------
     def since(self, seq: int) -> list[dict[str, Any]]:
-        with self._lock:
-            newer = [e for e in reversed(self.entries) if e["seq"] > seq] if self.entries else []
+        with self._lock:  # from the newest back to the first one already seen, not the whole ring
+            newer = list(itertools.takewhile(lambda e: e["seq"] > seq, reversed(self.entries)))
         newer.reverse()
         return newer
 
