@@ -22,12 +22,13 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import statistics
 import sys
 from collections.abc import AsyncIterator
 
 import aiohttp
-from run import Server, ceiling, emulator, free_port, load
+from run import WAIT, Server, ceiling, emulator, free_port, load
 
 COLUMNS = {"off": "inspector off", "on": "inspector on", "watched": "on, page watching", "ceiling": "ceiling"}
 TARGET = 0.90  # the inspector keeps at least this share of the inspector-off throughput
@@ -35,23 +36,47 @@ TARGET = 0.90  # the inspector keeps at least this share of the inspector-off th
 
 @contextlib.asynccontextmanager
 async def watching(port: int) -> AsyncIterator[list[int]]:
-    """An inspector page's stream, read to the end of each event as the page would; yields the count."""
+    """An inspector page's stream, read to the end of each event in a process of its own, as a browser
+    tab would (its CPU is the machine's, not the load generator's loop). The list it yields gets the
+    number of events received when the block ends."""
     received = [0]
+    reader = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--read-stream", str(port), stdout=asyncio.subprocess.PIPE
+    )
+    assert reader.stdout is not None
+    try:
+        ready = await asyncio.wait_for(reader.stdout.readline(), WAIT)
+        if ready.strip() != b"reading":
+            raise RuntimeError(f"the watching page did not start: {ready!r}")
+        yield received
+    finally:
+        if reader.returncode is None:
+            reader.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(reader.communicate(), WAIT)
+    if reader.returncode != 0:
+        raise RuntimeError(f"the watching page failed (exit {reader.returncode})")
+    received[0] = int(out.split()[-1])
 
-    async def read(session: aiohttp.ClientSession) -> None:
-        async with session.get(f"http://127.0.0.1:{port}/_wsapp/api/stream") as stream:
-            async for chunk in stream.content.iter_any():  # an event's line may be long: no readline
-                received[0] += chunk.count(b"\ndata: ")
+
+async def read_stream(port: int) -> None:
+    """The watching page's process: reads the stream until SIGTERM, then prints the events it got."""
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    count = 0
+
+    async def pump(stream: aiohttp.ClientResponse) -> None:
+        nonlocal count
+        async for chunk in stream.content.iter_any():  # an event's line may be long: no readline
+            count += chunk.count(b"\ndata: ")
 
     async with aiohttp.ClientSession() as session:
-        task = asyncio.ensure_future(read(session))
-        try:
-            yield received
-        finally:
+        async with session.get(f"http://127.0.0.1:{port}/_wsapp/api/stream") as stream:
+            print("reading", flush=True)
+            task = asyncio.ensure_future(pump(stream))
+            await stop.wait()
             task.cancel()
-            (outcome,) = await asyncio.gather(task, return_exceptions=True)
-            if not isinstance(outcome, asyncio.CancelledError | None):
-                raise RuntimeError(f"the watching page failed: {outcome!r}")
+            await asyncio.gather(task, return_exceptions=True)
+    print(count, flush=True)
 
 
 Samples = dict[tuple[str, int], list[float]]
@@ -85,6 +110,7 @@ async def measure(args: argparse.Namespace) -> tuple[Samples, Samples]:
                         continue  # a reference, not a side of any ratio: measured once
                     for other in servers.values():
                         other.pause(other is not server)
+                    events = [1]
                     async with contextlib.AsyncExitStack() as stack:
                         if key == "watched":
                             events = await stack.enter_async_context(watching(inspector_port))
@@ -92,8 +118,8 @@ async def measure(args: argparse.Namespace) -> tuple[Samples, Samples]:
                         report = await load(
                             server, clients, duration, warm, '{"action":"marco"}', "polo", cpu=used
                         )
-                        if key == "watched" and not events[0]:
-                            raise RuntimeError("the watching page received no events")
+                    if not events[0]:
+                        raise RuntimeError("the watching page received no events")
                     rates.setdefault((key, clients), []).append(report.throughput)
                     cpu.setdefault((key, clients), []).append(used[0] / report.answered * 1e6)
                     print(
@@ -162,7 +188,11 @@ def main() -> None:
     parser.add_argument("--isolation", choices=("process", "thread"), default="process")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 100])
     parser.add_argument("--rounds", type=int, help="turns each server takes (default 7; 1 with --quick)")
+    parser.add_argument("--read-stream", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.read_stream:
+        asyncio.run(read_stream(args.read_stream))
+        return
     args.rounds = args.rounds or (1 if args.quick else 7)
     one, _, _ = os.getloadavg()
     print(
@@ -178,7 +208,7 @@ def main() -> None:
         f"\n- wsapp local --isolation {args.isolation} --quiet, the same template, taking turns; "
         f"{args.rounds} round(s): ratios are medians of the rounds' own, their range in brackets."
     )
-    print("- watched: an SSE reader on the inspector's stream in this process (it takes CPU here too).")
+    print("- watched: an SSE reader on the inspector's stream, in a process of its own (as a browser tab).")
 
 
 if __name__ == "__main__":

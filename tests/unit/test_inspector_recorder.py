@@ -144,6 +144,22 @@ def test_an_invocation_records_event_response_environment_cold_and_masked_logs()
     assert public["error"] is False
 
 
+def test_an_invocation_kept_as_its_json_bytes_is_served_and_replayed_as_the_event():
+    import gc
+    import json
+
+    recorder = Recorder()
+    event = _connect_event()
+    result = Invocation("req-2", True, {"statusCode": 200})
+    body = json.dumps(event).encode()
+    entry = recorder.invocation("Fn", event, result, started=0.0, logs=[], kept=body)
+    assert entry["event"] is body and not gc.is_tracked(entry["event"])  # no containers for the GC
+    assert (entry["route"], entry["connectionId"]) == ("$connect", "c1")  # summarised from the event
+    assert recorder.public(entry)["event"]["headers"]["Authorization"] == f"Bearer {MASK}"
+    replayed = recorder.event_of(entry)
+    assert replayed == event and replayed is not recorder.event_of(entry)  # a fresh copy per replay
+
+
 def test_a_failed_or_abandoned_invocation_is_an_error():
     recorder = Recorder()
     failed = Invocation("r1", False, error_type="Runtime.ImportModuleError", error_message="no module")

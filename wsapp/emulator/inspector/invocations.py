@@ -9,6 +9,7 @@ same ``submit`` the gateway uses, so it is one more invocation like the others.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -41,24 +42,33 @@ class RecordedFunction:
         if request_id is not None:
             self.sink.watch(self.logical_id, request_id)
         started = time.time() * 1000
-        # A shallow copy where a handler in this process (thread isolation) may replace the event's
-        # fields; a process's handler gets the event serialised, so it cannot change this one.
-        seen = dict(event) if self._shares_events and isinstance(event, Mapping) else event
+        if self._shares_events:
+            # A shallow copy: a handler in this process (thread isolation) may replace its fields.
+            sent = kept = dict(event) if isinstance(event, Mapping) else event
+        else:
+            # The pool sends the event serialised: serialise it here, once, and keep those bytes. Kept
+            # dicts (thousands of containers in the ring) lengthened every garbage collection.
+            sent = kept = event if isinstance(event, bytes) else json.dumps(event).encode()
         future = self.inner.submit(
-            event, request_id=request_id, wait=wait, invoked_arn=invoked_arn, scale=scale
+            sent, request_id=request_id, wait=wait, invoked_arn=invoked_arn, scale=scale
         )
-        future.add_done_callback(lambda f: self._record(f, seen, started, replay_of))
+        future.add_done_callback(lambda f: self._record(f, event, kept, started, replay_of))
         return future
 
     def _record(
-        self, future: asyncio.Future[Invocation], event: Any, started: float, replay_of: int | None
+        self,
+        future: asyncio.Future[Invocation],
+        event: Any,
+        kept: Any,
+        started: float,
+        replay_of: int | None,
     ) -> None:
         if future.cancelled():
             return
         result = future.result()
         logs = self.sink.unwatch(self.logical_id, result.request_id)
         self.recorder.invocation(
-            self.logical_id, event, result, started=started, logs=logs, replay_of=replay_of
+            self.logical_id, event, result, started=started, logs=logs, replay_of=replay_of, kept=kept
         )
 
     def __getattr__(self, name: str) -> Any:

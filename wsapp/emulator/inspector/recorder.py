@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import itertools
+import json
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -171,8 +172,13 @@ class Recorder:
         started: float,
         logs: list[str],
         replay_of: int | None = None,
+        kept: Any = None,
     ) -> dict[str, Any]:
+        """Record an invocation of ``event``; ``kept`` is what the entry keeps of it (default the event
+        itself; its JSON bytes, decoded when served, keep the ring out of the garbage collector's way)."""
         environment, cold = self._deliveries.pop(result.request_id, (None, None))
+        if isinstance(event, bytes):
+            event = _decoded(event)  # a replayed entry's bytes, or an Invoke API payload
         context = event.get("requestContext") or {} if isinstance(event, Mapping) else {}
         response = result.value if result.ok else _error_of(result)
         status = response.get("statusCode") if isinstance(response, Mapping) else None
@@ -180,10 +186,10 @@ class Recorder:
             "invoke",
             function=function,
             requestId=result.request_id,
-            route=context.get("routeKey") or ("authorizer" if event.get("type") == "REQUEST" else None),
-            eventType=context.get("eventType") or event.get("type"),
+            route=context.get("routeKey") or ("authorizer" if _type(event) == "REQUEST" else None),
+            eventType=context.get("eventType") or _type(event),
             connectionId=context.get("connectionId"),
-            event=event,
+            event=event if kept is None else kept,
             response=response,
             ok=result.ok and not result.gave_up,
             status=status,
@@ -215,8 +221,19 @@ class Recorder:
         """The entry as the page sees it: masked (event, response, logs, frames). Cached in the entry."""
         cached = entry.get("_public")
         if cached is None:
-            cached = entry["_public"] = self.masker.value({k: v for k, v in entry.items() if k[0] != "_"})
+            shown = {k: v for k, v in entry.items() if k[0] != "_"}
+            if "event" in shown:
+                shown["event"] = self.event_of(entry)
+            cached = entry["_public"] = self.masker.value(shown)
         return cached
+
+    @staticmethod
+    def event_of(entry: Mapping[str, Any]) -> Any:
+        """A recorded invocation's event, as the function got it: a fresh copy each time (a replay's)."""
+        event = entry["event"]
+        if isinstance(event, bytes):
+            return _decoded(event)
+        return dict(event) if isinstance(event, Mapping) else event
 
     def brief(self, entry: dict[str, Any]) -> dict[str, Any]:
         """What the timeline shows of an entry, without the bulky parts (event, response, logs), which
@@ -268,6 +285,17 @@ class Recorder:
     def _wake_here(self) -> None:
         for event in list(self._listeners):
             event.set()
+
+
+def _decoded(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body.decode(errors="replace")  # an Invoke API payload need not be JSON
+
+
+def _type(event: Any) -> Any:
+    return event.get("type") if isinstance(event, Mapping) else None
 
 
 def _outcome(response: Any) -> Any:

@@ -178,7 +178,8 @@ class Inspector:
         if function is None:
             return _error(404, f"function {entry['function']} is not served")
         timeout = function.inner.spec.timeout if hasattr(function.inner, "spec") else None
-        result = await function.submit(dict(entry["event"]), wait=timeout, replay_of=entry["seq"])
+        event = self.recorder.event_of(entry)
+        result = await function.submit(event, wait=timeout, replay_of=entry["seq"])
         return web.json_response({"requestId": result.request_id, "ok": result.ok})
 
     async def _post(self, request: web.Request) -> web.Response:
