@@ -78,6 +78,9 @@ def handler(event, context):
         return {"statusCode": 200, "body": str(len(hog))}
     if do == "sleep":
         time.sleep(0.4)
+    if do == "spike":
+        spike = b"\x01" * (40 * 2**20)  # 40 MiB written, so resident
+        del spike  # freed before the answer: only the high-water mark remembers it
     if do == "raise":
         raise ValueError("asked to fail")
     if do == "print":

@@ -83,6 +83,23 @@ def test_the_context_and_runtime_api_headers_are_lambdas(life):
     assert "\tMemory Size: 128 MB\tMax Memory Used: " in report and report.endswith("\t")
 
 
+def max_memory_used(gw, request_id: str) -> int:
+    report = wait_for_line(gw, f"REPORT RequestId: {request_id}")
+    return int(report.split("\tMax Memory Used: ")[1].split(" MB")[0])
+
+
+def test_max_memory_used_is_the_environments_high_water_mark_read_afresh_each_invocation(life):
+    ws = connect(life)
+    try:
+        before, spiked, after = ask(ws), ask(ws, "spike"), ask(ws)
+    finally:
+        ws.close()
+    assert before["pid"] == spiked["pid"] == after["pid"]
+    first, peak, last = (max_memory_used(life, a["request_id"]) for a in (before, spiked, after))
+    assert 10 < first and peak >= first + 35  # the 40 MiB the handler held, though freed before answering
+    assert last >= peak  # a high-water mark: it never falls while the environment lives
+
+
 @pytest.mark.parametrize(
     ("do", "reason"),
     [
