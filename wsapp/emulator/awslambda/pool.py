@@ -399,19 +399,15 @@ class FunctionPool:
         peak = env.peak_mb() or 0
         if extra.get("error_type") == "Runtime.OutOfMemory":
             peak = self.spec.memory  # as AWS reports a function killed at its limit [OBS §3.2]
-        self._emit(env, platform.end(job.request_id), job.request_id)
-        self._emit(
-            env,
-            platform.report(
-                job.request_id,
-                duration_ms=self._ms(job) if duration_ms is None else duration_ms,
-                memory_mb=self.spec.memory,
-                max_memory_mb=peak,
-                init_ms=env.init_ms if env.invocations == 1 else None,
-                **extra,
-            ),
+        report = platform.report(
             job.request_id,
+            duration_ms=self._ms(job) if duration_ms is None else duration_ms,
+            memory_mb=self.spec.memory,
+            max_memory_mb=peak,
+            init_ms=env.init_ms if env.invocations == 1 else None,
+            **extra,
         )
+        self.sink.emit_for(self.spec.logical_id, job.request_id, [platform.end(job.request_id), report])
 
     def _next_or_idle(self, slot: _Slot) -> None:
         env = slot.env

@@ -82,8 +82,9 @@ class Recorder:
         self._loop_thread = 0
 
     # -- appending ----------------------------------------------------------------------------------
-    def add(self, kind: str, **fields: Any) -> dict[str, Any]:
-        fields["kind"], fields["at"] = kind, _now_ms()
+    def add(self, kind: str, at: float | None = None, **fields: Any) -> dict[str, Any]:
+        """Append an entry of ``kind`` (``at``: epoch ms, now unless given)."""
+        fields["kind"], fields["at"] = kind, time.time() * 1000 if at is None else at
         with self._lock:
             fields["seq"] = next(self._seq)
             self.entries.append(fields)
@@ -136,22 +137,26 @@ class Recorder:
 
     def frame_in(self, conn: Connection, data: str | bytes) -> None:
         text, size, binary = self._payload(data)
+        now = time.time() * 1000
         record = self.connections.get(conn.connection_id)
         if record is not None:
             record.frames_in += 1
             record.bytes_in += size
-            record.last_active_at = _now_ms()
-        self.add("in", connectionId=conn.connection_id, data=text, size=size, binary=binary)
+            record.last_active_at = now
+        self.add("in", now, connectionId=conn.connection_id, data=text, size=size, binary=binary)
 
     def frame_out(self, conn: Connection, data: str | bytes) -> None:
         text, size, binary = self._payload(data)
+        now = time.time() * 1000
         record = self.connections.get(conn.connection_id)
         if record is not None:
             record.frames_out += 1
             record.bytes_out += size
-            record.last_active_at = _now_ms()
+            record.last_active_at = now
         error = text is not None and text.startswith(GATEWAY_ERROR) and '"requestId":' in text
-        self.add("out", connectionId=conn.connection_id, data=text, size=size, binary=binary, error=error)
+        self.add(
+            "out", now, connectionId=conn.connection_id, data=text, size=size, binary=binary, error=error
+        )
 
     def post(self, method: str, connection_id: str, status: int, size: int) -> None:
         self.add(
@@ -179,9 +184,11 @@ class Recorder:
         environment, cold = self._deliveries.pop(result.request_id, (None, None))
         if isinstance(event, bytes):
             event = _decoded(event)  # a replayed entry's bytes, or an Invoke API payload
-        context = event.get("requestContext") or {} if isinstance(event, Mapping) else {}
+        mapping = type(event) is dict or isinstance(event, Mapping)  # a dict without the ABC's check
+        context = event.get("requestContext") or {} if mapping else {}
         response = result.value if result.ok else _error_of(result)
-        status = response.get("statusCode") if isinstance(response, Mapping) else None
+        answered = type(response) is dict or isinstance(response, Mapping)
+        status = response.get("statusCode") if answered else None
         return self.add(
             "invoke",
             function=function,
