@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from wsapp.auth import issue_token
+from wsapp.auth import LOCAL_DEV_SECRET, issue_token
 from wsapp.emulator import LocalGateway
-from wsapp.loadgen import MAX_CLIENTS, LoadReport, RoundTrip, run, run_load
+from wsapp.loadgen import MAX_CLIENTS, Clients, LoadReport, RoundTrip, run, run_load
 from wsapp.testing import TEMPLATE
 
 pytestmark = pytest.mark.timeout(60)
@@ -57,6 +57,32 @@ def test_a_rejected_handshake_is_an_error_line_not_an_exception(gateway):
     assert report.sent == 0
     assert not report.every_message_answered
     assert report.error_counts() == {"handshake rejected: HTTP 403": 2}
+
+
+async def test_clients_keep_their_connections_from_one_run_to_the_next(gateway):
+    before = set(gateway.connection_ids)
+    async with Clients(gateway.url, clients=2) as fleet:
+        first = await fleet.play(0.3)
+        mine = set(gateway.connection_ids) - before
+        second = await fleet.play(0.3)
+        assert set(gateway.connection_ids) - before == mine  # no new handshake for the second run
+    assert len(mine) == 2
+    for report in (first, second):
+        assert (report.connected, report.errors) == (2, ())
+        assert report.every_message_answered and {rt.client for rt in report.round_trips} == {0, 1}
+        assert 0.3 <= report.duration < 3
+
+
+async def test_a_client_that_fails_a_run_is_left_out_of_the_next(gateway):
+    tokens = [issue_token("alice", secret=LOCAL_DEV_SECRET), issue_token("mallory", secret="x" * 32)]
+    async with Clients(gateway.url, clients=2, token_for=tokens.__getitem__) as fleet:
+        assert fleet.connected == 1
+        refused = await fleet.play(0.2)
+        assert refused.error_counts() == {"handshake rejected: HTTP 403": 1}  # told once, by the first run
+        timed_out = await fleet.play(0.2, expect="never-sent", reply_timeout=0.3)
+        assert timed_out.errors == ("no never-sent within 0.3 s",) and fleet.connected == 0
+        nobody = await fleet.play(0.2)
+    assert (nobody.connected, nobody.sent, nobody.errors) == (0, 0, ())
 
 
 def test_a_missing_reply_times_out_as_an_error(gateway):

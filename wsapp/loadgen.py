@@ -16,6 +16,8 @@ Works against the local gateway (``LocalGateway(...).url``) and a deployed stage
 
     report = await run_load(gw.url, clients=20, duration=2.0)   # in a notebook or async code
     report = run(gw.url, clients=20, duration=2.0)              # from a script
+
+:class:`Clients` keeps the connections open across several runs (a benchmark taking turns).
 """
 
 from __future__ import annotations
@@ -264,6 +266,131 @@ def _check(
         raise ValueError("timeouts must be positive")
 
 
+class Clients:
+    """``clients`` authorized connections, opened once and played in as many runs as asked.
+
+    A benchmark that takes turns between servers keeps each server's connections across its turns
+    instead of paying (and timing around) a fresh round of handshakes every turn::
+
+        async with Clients(url, clients=10) as fleet:
+            first = await fleet.play(1.0)
+            later = await fleet.play(1.0)
+
+    Handshake failures are lines in the first report's ``errors``; a client that fails during a run
+    (times out, is closed) is dropped from the runs after it.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clients: int = 20,
+        token_for: TokenFor | None = None,
+        secret: str = LOCAL_DEV_SECRET,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        _check(clients, 1.0, None, (connect_timeout,))
+        self.url, self.clients, self.connect_timeout = url, clients, connect_timeout
+        self._tokens = token_for or (lambda i: issue_token(f"load-{i:04d}", secret=secret))
+        self._open: dict[int, aiohttp.ClientWebSocketResponse] = {}  # client index → its connection
+        self._errors: list[str] = []  # handshake failures, reported by the first run
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def connected(self) -> int:
+        """Connections open now."""
+        return len(self._open)
+
+    async def __aenter__(self) -> Clients:
+        connector = aiohttp.TCPConnector(limit=0)  # a WebSocket holds its connection while open
+        self._session = aiohttp.ClientSession(connector=connector)
+        opened = await asyncio.gather(*(self._connect(i) for i in range(self.clients)))
+        self._open = {i: ws for i, ws in enumerate(opened) if ws is not None}
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.gather(*(ws.close() for ws in self._open.values()), return_exceptions=True)
+        self._open = {}
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def _connect(self, i: int) -> aiohttp.ClientWebSocketResponse | None:
+        assert self._session is not None
+        try:
+            return await asyncio.wait_for(
+                self._session.ws_connect(
+                    self.url,
+                    protocols=(APP_PROTOCOL, self._tokens(i)),
+                    timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
+                    autoping=True,
+                    heartbeat=None,
+                ),
+                self.connect_timeout,
+            )
+        except TimeoutError:
+            self._errors.append(f"cannot connect: no handshake within {self.connect_timeout:g} s")
+        except aiohttp.WSServerHandshakeError as exc:
+            self._errors.append(f"handshake rejected: HTTP {exc.status}")
+        except (aiohttp.ClientError, OSError) as exc:
+            self._errors.append(f"cannot connect: {_one_line(exc)}")
+        return None
+
+    async def play(
+        self,
+        duration: float = 2.0,
+        *,
+        max_round_trips: int | None = None,
+        message: str = MARCO,
+        expect: str = "polo",
+        reply_timeout: float = 5.0,
+        correlate: bool = False,
+        pipeline: int = 1,
+    ) -> LoadReport:
+        """Every open connection plays marco/polo for ``duration`` seconds (see :func:`run_load`)."""
+        _check(self.clients, duration, max_round_trips, (reply_timeout,), pipeline, correlate, message)
+        errors, self._errors = self._errors, []
+        trips: list[RoundTrip] = []
+        players = {i: _Client(i, trips, errors) for i in self._open}
+        start = time.perf_counter()
+        options: dict[str, Any] = dict(
+            start=start,
+            deadline=start + duration,
+            max_round_trips=max_round_trips,
+            message=message,
+            expect=expect,
+            reply_timeout=reply_timeout,
+        )
+
+        async def client(player: _Client) -> None:
+            ws = self._open[player.index]
+            failed = len(errors)
+            try:
+                if correlate:
+                    await player.play_correlated(ws, pipeline=pipeline, **options)
+                else:
+                    await player.play(ws, **options)
+            except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
+                errors.append(f"connection error: {_one_line(exc)}")
+            if len(errors) > failed or ws.closed:  # this client is done for: later runs go without it
+                del self._open[player.index]
+                await ws.close()
+
+        await asyncio.gather(*(client(p) for p in players.values()))
+        end = time.perf_counter()
+        return LoadReport(
+            clients=self.clients,
+            connected=len(players),
+            duration=end - start,
+            sent=sum(p.sent for p in players.values()),
+            round_trips=tuple(sorted(trips, key=lambda rt: rt.answered_at)),
+            errors=tuple(errors),
+            duplicates=sum(p.duplicates for p in players.values()),
+            out_of_order=sum(p.out_of_order for p in players.values()),
+            unmatched=sum(p.unmatched for p in players.values()),
+        )
+
+
 async def run_load(
     url: str,
     *,
@@ -284,83 +411,25 @@ async def run_load(
     ``token_for(i)`` gives client ``i``'s token; by default each gets a fresh token for ``load-{i}``
     signed with ``secret`` (the local gateway's development secret unless told otherwise). Failures
     never raise: a client that cannot connect, times out or is closed stops, and its reason is one
-    line in :attr:`LoadReport.errors`.
+    line in :attr:`LoadReport.errors`. Every client connects first; the run starts once all have
+    connected or failed to, and its connections are closed when it ends.
 
     ``correlate=True`` tags every message with an ``id`` the server echoes (marco does) and pairs
     replies by it, with up to ``pipeline`` requests in flight per client; the report's
     ``duplicates``, ``out_of_order``, ``unmatched`` and ``lost`` then say what went wrong, if anything.
     """
     _check(clients, duration, max_round_trips, (connect_timeout, reply_timeout), pipeline, correlate, message)
-    tokens = token_for or (lambda i: issue_token(f"load-{i:04d}", secret=secret))
-    trips: list[RoundTrip] = []
-    errors: list[str] = []
-    players = [_Client(i, trips, errors) for i in range(clients)]
-    connected: list[bool] = []
-    go = asyncio.Event()  # set once every client has connected or failed to: the common start
-    clock: dict[str, float] = {}
-
-    async def connect(session: aiohttp.ClientSession, i: int) -> aiohttp.ClientWebSocketResponse | None:
-        try:
-            return await session.ws_connect(
-                url,
-                protocols=(APP_PROTOCOL, tokens(i)),
-                timeout=aiohttp.ClientWSTimeout(ws_close=2.0),
-                autoping=True,
-                heartbeat=None,
-            )
-        except aiohttp.WSServerHandshakeError as exc:
-            errors.append(f"handshake rejected: HTTP {exc.status}")
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            errors.append(f"cannot connect: {_one_line(exc)}")
-        return None
-
-    async def client(session: aiohttp.ClientSession, player: _Client) -> None:
-        try:
-            ws = await asyncio.wait_for(connect(session, player.index), connect_timeout)
-        except TimeoutError:
-            errors.append(f"cannot connect: no handshake within {connect_timeout:g} s")
-            ws = None
-        connected.append(ws is not None)
-        if len(connected) == clients:
-            clock["start"] = time.perf_counter()
-            go.set()
-        if ws is None:
-            return
-        try:
-            await go.wait()
-            start = clock["start"]
-            options: dict[str, Any] = dict(
-                start=start,
-                deadline=start + duration,
-                max_round_trips=max_round_trips,
-                message=message,
-                expect=expect,
-                reply_timeout=reply_timeout,
-            )
-            if correlate:
-                await player.play_correlated(ws, pipeline=pipeline, **options)
-            else:
-                await player.play(ws, **options)
-        except (aiohttp.ClientError, ConnectionError, RuntimeError) as exc:
-            errors.append(f"connection error: {_one_line(exc)}")
-        finally:
-            await ws.close()
-
-    connector = aiohttp.TCPConnector(limit=0)  # a WebSocket holds its connection for the whole run
-    async with aiohttp.ClientSession(connector=connector) as session:
-        await asyncio.gather(*(client(session, p) for p in players))
-    end = time.perf_counter()
-    return LoadReport(
-        clients=clients,
-        connected=sum(connected),
-        duration=end - clock.get("start", end),
-        sent=sum(p.sent for p in players),
-        round_trips=tuple(sorted(trips, key=lambda rt: rt.answered_at)),
-        errors=tuple(errors),
-        duplicates=sum(p.duplicates for p in players),
-        out_of_order=sum(p.out_of_order for p in players),
-        unmatched=sum(p.unmatched for p in players),
-    )
+    fleet = Clients(url, clients=clients, token_for=token_for, secret=secret, connect_timeout=connect_timeout)
+    async with fleet:
+        return await fleet.play(
+            duration,
+            max_round_trips=max_round_trips,
+            message=message,
+            expect=expect,
+            reply_timeout=reply_timeout,
+            correlate=correlate,
+            pipeline=pipeline,
+        )
 
 
 def run(url: str, **options: Any) -> LoadReport:
