@@ -1,19 +1,23 @@
 """What the inspector costs: marco→polo throughput with it off, on, and on with a page watching.
 
-    python bench/inspector.py            # 1, 10 and 100 connections, 7 rounds of 2 s each
-    python bench/inspector.py --quick    # 1 round of 1 s
+    python bench/inspector.py            # 1, 10 and 100 connections, 40 rounds of 0.5 s turns
+    python bench/inspector.py --quick    # 1 round of 0.5 s turns
 
 Three ``wsapp local`` processes on this repo's template (``--no-inspector``; the default, recording;
 the default with a Server-Sent Events reader attached, as an open inspector page) and, in the same
-run, the bare aiohttp ceiling (bench/ceiling.py). Each is measured warm, the others paused, exactly
-as bench/run.py measures (its ``load``: a ramped warm-up, then the measured run). Every figure is
-printed with its ratio to the inspector-off figure (the target: on ≥ 90% of off) and to the ceiling.
-The servers take turns within each round (the ceiling in the first only), so each round's on ÷ off
-compares neighbours in time; the verdict is the median of those per-round ratios (their range in
-brackets), the throughputs shown are medians too. A shared machine's noise (±20% between runs a
-minute apart here) then falls on both sides of each ratio instead of deciding the verdict. A second
-table gives what the throughput stands on: the CPU time the server's whole process tree (the gateway
-and its execution environments) spent per answered message in the measured runs.
+run, the bare aiohttp ceiling (bench/ceiling.py, measured once as bench/run.py measures it). Every
+figure is printed with its ratio to the inspector-off figure (the target: on ≥ 90% of off) and to
+the ceiling.
+
+The three servers take short turns, the others paused (SIGSTOP), each keeping its connections open
+from turn to turn (``wsapp.loadgen.Clients``: connected and warmed once, no handshakes between
+turns). A round is one turn each, in an order that rotates and reverses from round to round, so on
+and off always run within a second or two of each other. The verdict is on's mean throughput over
+all its turns ÷ off's (every turn weighing the same), printed with a 95% bootstrap interval over the
+rounds. This machine's speed drifts by ±20% and more over seconds (a shared VM): many short
+alternating turns put that drift on both sides of each ratio and average it out, where a few long
+runs let it decide the verdict. A second table gives what the throughput stands on: the CPU time the server's
+whole process tree (the gateway and its execution environments) spent per answered message.
 """
 
 from __future__ import annotations
@@ -22,16 +26,21 @@ import argparse
 import asyncio
 import contextlib
 import os
+import random
 import signal
 import statistics
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import aiohttp
-from run import WAIT, Server, ceiling, emulator, free_port, load
+from run import TOKEN, WAIT, Server, ceiling, emulator, free_port, load
+
+from wsapp.loadgen import MARCO, Clients, LoadReport
 
 COLUMNS = {"off": "inspector off", "on": "inspector on", "watched": "on, page watching", "ceiling": "ceiling"}
 TARGET = 0.90  # the inspector keeps at least this share of the inspector-off throughput
+SETTLE = 0.1  # seconds each turn plays unmeasured first: the server has just been resumed
+BOOTSTRAP = 2000  # resamples for each ratio's interval
 
 
 @contextlib.asynccontextmanager
@@ -82,63 +91,93 @@ async def read_stream(port: int) -> None:
 Samples = dict[tuple[str, int], list[float]]
 
 
+def turns(keys: list[str], round_: int) -> list[str]:
+    """The order the servers take their turns in a round: rotated every round and reversed every other
+    one, so no server is always first after a pause or always next to the same neighbour."""
+    shift = round_ % len(keys)
+    order = keys[shift:] + keys[:shift]
+    return order[::-1] if round_ % 2 else order
+
+
 async def measure(args: argparse.Namespace) -> tuple[Samples, Samples]:
     """Throughput (msg/s) and CPU per message (µs) of every server, per round."""
-    duration, warm = (1.0, 0.3) if args.quick else (2.0, 0.5)
+    duration, warm = (0.5, 0.3) if args.quick else (args.turn, 1.0)
     inspector_port = free_port()
     servers = {
         "off": emulator(free_port(), args.isolation),
         "on": emulator(free_port(), args.isolation),
         "watched": emulator(free_port(), args.isolation),
-        "ceiling": ceiling(free_port()),
     }
     servers["off"].argv.append("--no-inspector")
     servers["watched"].argv += ["--inspector-port", str(inspector_port)]
+    top = ceiling(free_port())
+    everyone = [*servers.values(), top]
     rates: Samples = {}
     cpu: Samples = {}
+
+    def only(running: Server) -> None:
+        for other in everyone:
+            other.pause(other is not running)
+
     try:
-        for server in servers.values():
+        for server in everyone:
             server.start()
-        for server in servers.values():
+        for server in everyone:
             server.wait_listening()
         # The gateway's port listens before the inspector's: wait for that one too (bounded, as run.py).
         Server("inspector", [], inspector_port, proc=servers["watched"].proc).wait_listening()
         for clients in args.clients:
-            for round_ in range(1, args.rounds + 1):
+            only(top)  # a reference, not a side of any ratio: measured once, as bench/run.py does
+            report = await load(top, clients, duration, warm, MARCO, "polo")
+            rates[("ceiling", clients)] = [report.throughput]
+            async with contextlib.AsyncExitStack() as stack:
+                fleets: dict[str, Clients] = {}
                 for key, server in servers.items():
-                    if key == "ceiling" and round_ > 1:
-                        continue  # a reference, not a side of any ratio: measured once
-                    for other in servers.values():
-                        other.pause(other is not server)
-                    async with contextlib.AsyncExitStack() as stack:
-                        if key == "watched":
-                            events = await stack.enter_async_context(watching(inspector_port))
-                        used: list[float] = []
-                        report = await load(
-                            server, clients, duration, warm, '{"action":"marco"}', "polo", cpu=used
-                        )
-                    if key == "watched" and not events[0]:  # counted as the reader ended, with the block
-                        raise RuntimeError("the watching page received no events")
-                    rates.setdefault((key, clients), []).append(report.throughput)
-                    cpu.setdefault((key, clients), []).append(used[0] / report.answered * 1e6)
+                    only(server)  # connected and warmed alone, as it will be measured
+                    fleets[key] = await stack.enter_async_context(
+                        Clients(server.url, clients=clients, token_for=lambda i: TOKEN, connect_timeout=WAIT)
+                    )
+                    await _played(fleets[key], warm, clients)
+                stack.callback(lambda: [server.pause(False) for server in servers.values()])  # to close
+                events = await stack.enter_async_context(watching(inspector_port))
+                for round_ in range(1, args.rounds + 1):
+                    for key in turns(list(servers), round_):
+                        server = servers[key]
+                        only(server)
+                        await _played(fleets[key], SETTLE, clients)  # back from its pause, unmeasured
+                        before = server.cpu_seconds()
+                        report = await _played(fleets[key], duration, clients)
+                        used = server.cpu_seconds() - before
+                        rates.setdefault((key, clients), []).append(report.throughput)
+                        cpu.setdefault((key, clients), []).append(used / report.answered * 1e6)
                     print(
-                        f"  marco→polo, {clients} conn, round {round_}, {COLUMNS[key]}: "
-                        f"{report.throughput:,.0f} msg/s, {cpu[(key, clients)][-1]:,.0f} µs CPU/msg",
+                        f"  marco→polo, {clients} conn, round {round_}: "
+                        + ", ".join(f"{k} {rates[(k, clients)][-1]:,.0f} msg/s" for k in servers),
                         flush=True,
                     )
+                only(servers["watched"])  # the reader's last events arrive while its server runs
+            if not events[0]:  # counted as the reader ended, with the block
+                raise RuntimeError("the watching page received no events")
     finally:
-        for server in servers.values():
+        for server in everyone:
             server.stop()
     return rates, cpu
+
+
+async def _played(fleet: Clients, duration: float, clients: int) -> LoadReport:
+    report = await fleet.play(duration, message=MARCO, expect="polo", reply_timeout=WAIT)
+    if report.errors or report.connected != clients:
+        raise RuntimeError(f"{report.connected} of {clients} connected: {report.error_counts()}")
+    return report
 
 
 def render(rates: Samples, clients: list[int]) -> str:
     head = ["measure", *COLUMNS.values(), "on ÷ off", "watched ÷ off", "off ÷ ceiling", "target", "verdict"]
     body = []
     for n in clients:
-        off, top = statistics.median(rates[("off", n)]), statistics.median(rates[("ceiling", n)])
-        verdict = " / ".join("met" if _paired(rates, k, n) >= TARGET else "MISSED" for k in ("on", "watched"))
-        figures = [f"{statistics.median(rates[(k, n)]):,.0f}" for k in COLUMNS]
+        off, top = statistics.fmean(rates[("off", n)]), rates[("ceiling", n)][0]
+        verdict = " / ".join("met" if _pooled(rates, k, n) >= TARGET else "MISSED" for k in ("on", "watched"))
+        figures = [f"{statistics.fmean(rates[(k, n)]):,.0f}" for k in COLUMNS]
         ratios = [_ratio(rates, "on", n), _ratio(rates, "watched", n), f"{off / top:.0%}"]
         body.append(
             [f"marco→polo msg/s, {n} conn", *figures, *ratios, f"on, watched ≥ {TARGET:.0%} of off", verdict]
@@ -152,7 +191,7 @@ def render_cpu(cpu: Samples, clients: list[int]) -> str:
     body = [
         [
             f"marco→polo, {n} conn",
-            *(f"{statistics.median(cpu[(k, n)]):,.0f}" for k in keys),
+            *(f"{statistics.fmean(cpu[(k, n)]):,.0f}" for k in keys),
             _ratio(cpu, "on", n),
             _ratio(cpu, "watched", n),
         ]
@@ -167,34 +206,45 @@ def _table(head: list[str], body: list[list[str]]) -> str:
     return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, body)])
 
 
-def _each(samples: Samples, key: str, clients: int) -> list[float]:
-    """Each round's ratio to off (the two measured a few seconds apart)."""
-    return [a / b for a, b in zip(samples[(key, clients)], samples[("off", clients)], strict=True)]
+def _pooled(samples: Samples, key: str, clients: int, rounds: Sequence[int] | None = None) -> float:
+    """``key``'s mean over the rounds ÷ off's mean over the same rounds (equal turns: the ratio of
+    messages per second over all turns), every turn weighing the same."""
+    ours, off = samples[(key, clients)], samples[("off", clients)]
+    picked = range(len(off)) if rounds is None else rounds
+    return statistics.fmean(ours[i] for i in picked) / statistics.fmean(off[i] for i in picked)
 
 
-def _paired(samples: Samples, key: str, clients: int) -> float:
-    return statistics.median(_each(samples, key, clients))
+def _interval(samples: Samples, key: str, clients: int) -> tuple[float, float]:
+    """A 95% interval of :func:`_pooled`: the rounds resampled (a bootstrap, seeded: the same data
+    gives the same interval), each round keeping its pair of neighbouring turns together."""
+    draw = random.Random(0)
+    n = len(samples[("off", clients)])
+    again = sorted(_pooled(samples, key, clients, draw.choices(range(n), k=n)) for _ in range(BOOTSTRAP))
+    return again[int(0.025 * BOOTSTRAP)], again[int(0.975 * BOOTSTRAP) - 1]
 
 
 def _ratio(samples: Samples, key: str, clients: int) -> str:
-    """The median per-round ratio to off and, with more than one round, the range of those ratios."""
-    each = _each(samples, key, clients)
-    text = f"{statistics.median(each):.0%}"
-    return text + (f" ({min(each):.0%}–{max(each):.0%})" if len(each) > 1 else "")
+    """The pooled ratio to off and, with more than one round, its 95% interval."""
+    text = f"{_pooled(samples, key, clients):.0%}"
+    if len(samples[("off", clients)]) < 2:
+        return text
+    low, high = _interval(samples, key, clients)
+    return f"{text} ({low:.0%}–{high:.0%})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 round of 1 s instead of 7 of 2 s")
+    parser.add_argument("--quick", action="store_true", help="1 round of 0.5 s turns")
     parser.add_argument("--isolation", choices=("process", "thread"), default="process")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 10, 100])
-    parser.add_argument("--rounds", type=int, help="turns each server takes (default 7; 1 with --quick)")
+    parser.add_argument("--rounds", type=int, help="turns each server takes (default 40; 1 with --quick)")
+    parser.add_argument("--turn", type=float, default=0.5, help="seconds measured per turn (default 0.5)")
     parser.add_argument("--read-stream", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.read_stream:
         asyncio.run(read_stream(args.read_stream))
         return
-    args.rounds = args.rounds or (1 if args.quick else 7)
+    args.rounds = args.rounds or (1 if args.quick else 40)
     one, _, _ = os.getloadavg()
     print(
         f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average {one:.1f}",
@@ -207,7 +257,8 @@ def main() -> None:
     print(render_cpu(cpu, args.clients))
     print(
         f"\n- wsapp local --isolation {args.isolation} --quiet, the same template, taking turns; "
-        f"{args.rounds} round(s): ratios are medians of the rounds' own, their range in brackets."
+        f"{args.rounds} round(s) of {args.turn:g} s turns: figures are means over the turns, ratios "
+        "those means' (every turn weighing the same), a 95% bootstrap interval over the rounds in brackets."
     )
     print("- watched: an SSE reader on the inspector's stream, in a process of its own (as a browser tab).")
 
