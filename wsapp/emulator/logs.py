@@ -137,17 +137,17 @@ class LogSink:
         """Whole lines of one source (a function, and the request it serves, if any): handed to that
         request's watcher as they are, and prefixed ``[source request]`` only if shown or kept."""
         key = f"{source} {request_id}" if request_id else source
-        watched = request_id is not None and key in self._watched  # a hint: checked again under the lock
-        shown = self.shown
-        if not (watched or shown):
+        if not self.shown:
+            found = self._watched.get(key) if request_id is not None else None
+            if found is not None:  # dict.get and list.extend are atomic: a watcher alone takes no lock
+                found.extend(lines)
             return
-        prefixed = [f"[{key}] {line}" for line in lines] if shown else []
+        prefixed = [f"[{key}] {line}" for line in lines]
         with self._lock:
-            found = self._watched.get(key) if watched else None
+            found = self._watched.get(key) if request_id is not None else None
             if found is not None:
                 found.extend(lines)
-            if shown:
-                self._show("\n".join(prefixed) + "\n", prefixed)
+            self._show("\n".join(prefixed) + "\n", prefixed)
 
     def _show(self, text: str, lines: list[str]) -> None:
         """Keep, wake the waiters and echo (the lock held)."""
