@@ -102,6 +102,16 @@ def test_connection_rows_are_those_asked_for_in_that_order_with_secrets_masked()
     assert (rows[0]["close_reason"], rows[0]["close_code"]) == (f"bye {MASK}", 4000)
     assert rows[1]["protocol"] == f"wsapp.v1, {MASK}" and TOKEN not in str(rows)
     assert [r["connection_id"] for r in recorder.connection_rows()] == ["c1", "c2", "c3"]
+    assert recorder.connection_rows(["c3", "c2"]) == rows  # served again: masked the same way
+
+
+def test_masked_row_strings_are_remembered_up_to_a_bound(monkeypatch):
+    monkeypatch.setattr("wsapp.emulator.inspector.recorder.MASKED_KEPT", 3)
+    recorder = Recorder(masker=Masker([NO_ECHO]))
+    for n in range(5):
+        recorder.opened(_conn(f"c{n}"), f"p-{NO_ECHO}")
+        rows = recorder.connection_rows([f"c{n}"])
+        assert rows[0]["protocol"] == f"p-{MASK}" and len(recorder._masked) <= 3
 
 
 def test_only_the_latest_closed_connections_are_kept():

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 NORMAL_CLOSES = frozenset({1000, 1001, 1005})  # closes that are not errors (1005: no status given)
 BULKY = frozenset({"event", "response", "logs"})  # left out of the live stream (see Recorder.brief)
 GATEWAY_ERROR = '{"message": "'  # how API Gateway's error frames start (server.error_frame)
+MASKED_KEPT = 10_000  # masked row strings remembered (then forgotten all at once)
 
 
 @dataclass(slots=True)
@@ -80,6 +81,7 @@ class Recorder:
         self._listeners: set[asyncio.Event] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
+        self._masked: dict[str, str] = {}  # a connection row's string → as shown (see _row)
 
     # -- appending ----------------------------------------------------------------------------------
     def add(self, kind: str, at: float | None = None, **fields: Any) -> dict[str, Any]:
@@ -264,9 +266,17 @@ class Recorder:
 
     def _row(self, record: ConnectionRecord) -> dict[str, Any]:
         row = {name: getattr(record, name) for name in ROW_FIELDS}  # flat: asdict's deep copy costs 10×
+        masked = self._masked
         for name, value in row.items():
-            if isinstance(value, str):
-                row[name] = self.masker.text(value)
+            if type(value) is str:
+                # A row's strings (id, address, principal, user agent) are the same batch after batch
+                # while its counters move: each is masked once, not once per row served.
+                shown = masked.get(value)
+                if shown is None:
+                    if len(masked) >= MASKED_KEPT:
+                        masked.clear()
+                    shown = masked[value] = self.masker.text(value)
+                row[name] = shown
         return row
 
     # -- live listeners -------------------------------------------------------------------------------
