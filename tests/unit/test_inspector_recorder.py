@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from wsapp.auth import LOCAL_DEV_SECRET, issue_token
 from wsapp.emulator.awslambda.invocation import Invocation
+from wsapp.emulator.inspector import recorder as recorder_module
 from wsapp.emulator.inspector.masking import MASK, Masker
 from wsapp.emulator.inspector.recorder import Recorder
 
@@ -106,7 +107,7 @@ def test_connection_rows_are_those_asked_for_in_that_order_with_secrets_masked()
 
 
 def test_masked_row_strings_are_remembered_up_to_a_bound(monkeypatch):
-    monkeypatch.setattr("wsapp.emulator.inspector.recorder.MASKED_KEPT", 3)
+    monkeypatch.setattr(recorder_module, "MASKED_KEPT", 3)
     recorder = Recorder(masker=Masker([NO_ECHO]))
     for n in range(5):
         recorder.opened(_conn(f"c{n}"), f"p-{NO_ECHO}")
