@@ -16,8 +16,9 @@ and off always run within a second or two of each other. The verdict is on's mea
 all its turns ÷ off's (every turn weighing the same), printed with a 95% bootstrap interval over the
 rounds. This machine's speed drifts by ±20% and more over seconds (a shared VM): many short
 alternating turns put that drift on both sides of each ratio and average it out, where a few long
-runs let it decide the verdict. A second table gives what the throughput stands on: the CPU time the server's
-whole process tree (the gateway and its execution environments) spent per answered message.
+runs let it decide the verdict. A second table gives what the throughput stands on: the CPU time
+the server's whole process tree (the gateway and its execution environments) spent per answered
+message.
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def turns(keys: list[str], round_: int) -> list[str]:
 
 async def measure(args: argparse.Namespace) -> tuple[Samples, Samples]:
     """Throughput (msg/s) and CPU per message (µs) of every server, per round."""
-    duration, warm = (0.5, 0.3) if args.quick else (args.turn, 1.0)
+    duration, warm = args.turn, (0.3 if args.quick else 1.0)
     inspector_port = free_port()
     servers = {
         "off": emulator(free_port(), args.isolation),

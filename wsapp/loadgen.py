@@ -351,7 +351,7 @@ class Clients:
         _check(self.clients, duration, max_round_trips, (reply_timeout,), pipeline, correlate, message)
         errors, self._errors = self._errors, []
         trips: list[RoundTrip] = []
-        players = {i: _Client(i, trips, errors) for i in self._open}
+        players = [_Client(i, trips, errors) for i in self._open]
         start = time.perf_counter()
         options: dict[str, Any] = dict(
             start=start,
@@ -376,18 +376,18 @@ class Clients:
                 del self._open[player.index]
                 await ws.close()
 
-        await asyncio.gather(*(client(p) for p in players.values()))
+        await asyncio.gather(*(client(p) for p in players))
         end = time.perf_counter()
         return LoadReport(
             clients=self.clients,
             connected=len(players),
             duration=end - start,
-            sent=sum(p.sent for p in players.values()),
+            sent=sum(p.sent for p in players),
             round_trips=tuple(sorted(trips, key=lambda rt: rt.answered_at)),
             errors=tuple(errors),
-            duplicates=sum(p.duplicates for p in players.values()),
-            out_of_order=sum(p.out_of_order for p in players.values()),
-            unmatched=sum(p.unmatched for p in players.values()),
+            duplicates=sum(p.duplicates for p in players),
+            out_of_order=sum(p.out_of_order for p in players),
+            unmatched=sum(p.unmatched for p in players),
         )
 
 

@@ -137,14 +137,14 @@ class LogSink:
         """Whole lines of one source (a function, and the request it serves, if any): handed to that
         request's watcher as they are, and prefixed ``[source request]`` only if shown or kept."""
         key = f"{source} {request_id}" if request_id else source
+        # dict.get and list.extend are atomic: a watcher's list is found and filled without the lock.
+        found = self._watched.get(key) if request_id is not None else None
         if not self.shown:
-            found = self._watched.get(key) if request_id is not None else None
-            if found is not None:  # dict.get and list.extend are atomic: a watcher alone takes no lock
+            if found is not None:
                 found.extend(lines)
             return
         prefixed = [f"[{key}] {line}" for line in lines]
         with self._lock:
-            found = self._watched.get(key) if request_id is not None else None
             if found is not None:
                 found.extend(lines)
             self._show("\n".join(prefixed) + "\n", prefixed)

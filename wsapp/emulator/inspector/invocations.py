@@ -44,13 +44,13 @@ class RecordedFunction:
         started = time.time() * 1000
         if self._shares_events:
             # A shallow copy: a handler in this process (thread isolation) may replace its fields.
-            sent = kept = dict(event) if isinstance(event, Mapping) else event
+            kept = dict(event) if isinstance(event, Mapping) else event
         else:
             # The pool sends the event serialised: serialise it here, once, and keep those bytes. Kept
             # dicts (thousands of containers in the ring) lengthened every garbage collection.
-            sent = kept = event if isinstance(event, bytes) else json.dumps(event).encode()
+            kept = event if isinstance(event, bytes) else json.dumps(event).encode()
         future = self.inner.submit(
-            sent, request_id=request_id, wait=wait, invoked_arn=invoked_arn, scale=scale
+            kept, request_id=request_id, wait=wait, invoked_arn=invoked_arn, scale=scale
         )
         future.add_done_callback(lambda f: self._record(f, event, kept, started, replay_of))
         return future

@@ -86,7 +86,7 @@ class Recorder:
     # -- appending ----------------------------------------------------------------------------------
     def add(self, kind: str, at: float | None = None, **fields: Any) -> dict[str, Any]:
         """Append an entry of ``kind`` (``at``: epoch ms, now unless given)."""
-        fields["kind"], fields["at"] = kind, time.time() * 1000 if at is None else at
+        fields["kind"], fields["at"] = kind, _now_ms() if at is None else at
         with self._lock:
             fields["seq"] = next(self._seq)
             self.entries.append(fields)
@@ -139,7 +139,7 @@ class Recorder:
 
     def frame_in(self, conn: Connection, data: str | bytes) -> None:
         text, size, binary = self._payload(data)
-        now = time.time() * 1000
+        now = _now_ms()
         record = self.connections.get(conn.connection_id)
         if record is not None:
             record.frames_in += 1
@@ -149,7 +149,7 @@ class Recorder:
 
     def frame_out(self, conn: Connection, data: str | bytes) -> None:
         text, size, binary = self._payload(data)
-        now = time.time() * 1000
+        now = _now_ms()
         record = self.connections.get(conn.connection_id)
         if record is not None:
             record.frames_out += 1
@@ -186,11 +186,9 @@ class Recorder:
         environment, cold = self._deliveries.pop(result.request_id, (None, None))
         if isinstance(event, bytes):
             event = _decoded(event)  # a replayed entry's bytes, or an Invoke API payload
-        mapping = type(event) is dict or isinstance(event, Mapping)  # a dict without the ABC's check
-        context = event.get("requestContext") or {} if mapping else {}
+        context = event.get("requestContext") or {} if _mapping(event) else {}
         response = result.value if result.ok else _error_of(result)
-        answered = type(response) is dict or isinstance(response, Mapping)
-        status = response.get("statusCode") if answered else None
+        status = response.get("statusCode") if _mapping(response) else None
         return self.add(
             "invoke",
             function=function,
@@ -242,7 +240,7 @@ class Recorder:
         event = entry["event"]
         if isinstance(event, bytes):
             return _decoded(event)
-        return dict(event) if isinstance(event, Mapping) else event
+        return dict(event) if _mapping(event) else event
 
     def brief(self, entry: dict[str, Any]) -> dict[str, Any]:
         """What the timeline shows of an entry, without the bulky parts (event, response, logs), which
@@ -311,13 +309,17 @@ def _decoded(body: bytes) -> Any:
         return body.decode(errors="replace")  # an Invoke API payload need not be JSON
 
 
+def _mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # a dict spared the ABC's check
+
+
 def _type(event: Any) -> Any:
-    return event.get("type") if isinstance(event, Mapping) else None
+    return event.get("type") if _mapping(event) else None
 
 
 def _outcome(response: Any) -> Any:
     """The part of a response the timeline's summary names: its error type, if any."""
-    return {"errorType": response.get("errorType")} if isinstance(response, Mapping) else None
+    return {"errorType": response.get("errorType")} if _mapping(response) else None
 
 
 def _error_of(result: Invocation) -> dict[str, Any]:
